@@ -1,0 +1,163 @@
+"""Comunidade: the community of practice of cities working towards the What Works Cities Certification."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from community.core import security
+from community.core.errors import json_error, register_errorhandlers, wants_json
+from community.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from config import BASE_DIR, configs
+
+
+def create_app(config_name=None, overrides=None):
+    """Build the app. `config_name` is development, testing or production (default: APP_ENV, else development)."""
+    config_name = config_name or os.environ.get("APP_ENV", "development")
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH", str(BASE_DIR / "instance")),
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+    )
+    app.config.from_object(configs[config_name])
+    if overrides:
+        app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    configure_secret_key(app, config_name)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_socket_namespaces(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    security.init_app(app)
+    return app
+
+
+def configure_secret_key(app, config_name):
+    if app.config.get("SECRET_KEY"):
+        return
+    if config_name == "production":
+        raise RuntimeError(
+            "SECRET_KEY must be set in production: a long random string, e.g. from `openssl rand -hex 32`."
+        )
+    # Development: a random key kept in instance/, so sessions survive restarts and no secret is shared.
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def register_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    # Options persist on the shared SocketIO object between init_app calls; each app starts from a clean slate.
+    socketio.server_options.pop("client_manager", None)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
+        max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
+        manage_session=True,
+    )
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    from community.auth.models import User
+
+    user_part, _sep, token = user_id.partition(":")
+    if not user_part.isdigit():
+        return None
+    user = db.session.get(User, int(user_part))
+    if user is None or not token or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+@login_manager.request_loader
+def load_user_from_bearer(req):
+    """API requests may authenticate with `Authorization: Bearer <token>` instead of the session cookie."""
+    from community.auth.services import user_for_api_token
+
+    if not req.path.startswith("/api/"):
+        return None
+    scheme, _sep, token = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    user = user_for_api_token(token.strip())
+    g.token_authenticated = user is not None
+    g.bad_token = user is None
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    if wants_json():
+        if g.get("bad_token"):
+            return json_error(401, "invalid_token", _("The API token is not valid or was revoked."))
+        return json_error(401)
+    flash(_("Please sign in to continue."), "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def select_locale():
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    # Werkzeug matches pt-BR to pt_BR and a bare "pt" or "es-AR" to the closest catalog.
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def select_timezone():
+    if current_user and current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return current_app.config["DEFAULT_USER_TIMEZONE"]
+
+
+def register_blueprints(app):
+    # Importing a feature's api module adds its endpoints to the API blueprint.
+    from community import api
+    from community.api import openapi  # noqa: F401
+    from community.auth import admin as users_admin
+    from community.auth import api as auth_api  # noqa: F401
+    from community.auth import cli as users_cli
+    from community.auth import routes as auth_routes
+    from community.cities import api as cities_api  # noqa: F401
+    from community.cities import routes as cities_routes
+    from community.home import routes as home_routes
+
+    for blueprint in (home_routes.bp, auth_routes.bp, users_admin.bp, cities_routes.bp, api.bp, users_cli.bp):
+        app.register_blueprint(blueprint)
+
+
+def register_socket_namespaces(app):
+    # Importing an events module declares its handlers on the socketio object, which init_app replays.
+    from community.auth import events  # noqa: F401
+
+
+def register_commands(app):
+    from community import commands
+
+    app.register_blueprint(commands.bp)
+
+
+def register_template_helpers(app):
+    from community.core import templating
+
+    templating.init_app(app)

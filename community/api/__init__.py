@@ -1,0 +1,50 @@
+"""The /api/v1 blueprint and what every feature's JSON endpoints share: auth, bodies, errors, paging."""
+
+from flask import Blueprint, abort, g, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from community.core.errors import json_error
+from community.core.pagination import page_args
+from community.extensions import csrf, db
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@bp.before_request
+def protect_cookie_writes():
+    """A write authenticated by the session cookie must carry the CSRF token in the X-CSRFToken header."""
+    if request.method in SAFE_METHODS:
+        return
+    if current_user.is_authenticated and not g.get("token_authenticated"):
+        csrf.protect()
+
+
+def json_body():
+    """The request's JSON object, or a 415/400 that says what was wrong with it."""
+    if not request.is_json:
+        abort(415, description=_("Send a JSON object with the header Content-Type: application/json."))
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, description=_("The body is not a valid JSON object."))
+    return data
+
+
+def validation_error(fields):
+    """A 422 naming each field that was refused and why."""
+    return json_error(422, "invalid", _("Some fields are not valid."), fields={k: str(v) for k, v in fields.items()})
+
+
+def paginated(query, serialize, per_page=None):
+    """Run a select with the request's page arguments and answer {items, page, pages, total}."""
+    page, per_page = page_args(per_page)
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    return {
+        "items": [serialize(item) for item in result.items],
+        "page": page,
+        "pages": result.pages,
+        "total": result.total,
+    }

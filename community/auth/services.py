@@ -1,0 +1,152 @@
+"""Account workflows: registration, sign-in checks, password resets, roles and API tokens."""
+
+import re
+import secrets
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from slugify import slugify
+from werkzeug.security import generate_password_hash
+
+from community.auth.models import ApiToken, User
+from community.auth.sockets import end_sockets
+from community.core.models import utcnow
+from community.core.permissions import Role
+from community.extensions import db
+
+HANDLE_PATTERN = re.compile(r"^[a-z0-9_]{3,30}$")
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+
+
+def normalise_email(email):
+    return (email or "").strip().lower()
+
+
+def user_by_email(email):
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def user_by_handle(handle):
+    return db.session.scalar(sa.select(User).where(User.handle == (handle or "").lower()))
+
+
+def unique_handle(display_name, exclude_user_id=None):
+    """A free handle made from the display name: "Ana Souza" becomes ana_souza, then ana_souza2, ..."""
+    base = slugify(display_name, separator="_", max_length=26) or "user"
+    if len(base) < 3:
+        base = f"{base}_user"
+    candidate, n = base, 1
+    while True:
+        query = sa.select(User.id).where(User.handle == candidate)
+        if exclude_user_id:
+            query = query.where(User.id != exclude_user_id)
+        if db.session.scalar(query) is None:
+            return candidate
+        n += 1
+        candidate = f"{base}{n}"
+
+
+def create_user(email, display_name, password, role=Role.PARTICIPANT, city=None, locale=None, timezone=None,
+                confirm_city=False):  # fmt: skip
+    """Add a user to the session (the caller commits). A city given here is asked for, and confirmed only if told."""
+    user = User(
+        email=normalise_email(email),
+        display_name=display_name.strip(),
+        handle=unique_handle(display_name),
+        role=str(role),
+        locale=locale,
+        timezone=timezone,
+        city=city,
+        city_confirmed_at=utcnow() if city is not None and confirm_city else None,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    return user
+
+
+def authenticate(email, password):
+    """The active user with these credentials, or None. Unknown e-mails cost the same time as wrong passwords."""
+    user = user_by_email(email)
+    if user is None:
+        User(password_hash=_dummy_hash()).check_password(password)
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
+    return user
+
+
+_DUMMY = {}
+
+
+def _dummy_hash():
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY:
+        _DUMMY[method] = generate_password_hash("not-a-password", method=method)
+    return _DUMMY[method]
+
+
+def new_login_id():
+    """A name for one signed-in browser session, so that signing out can end just that session's sockets."""
+    return secrets.token_urlsafe(12)
+
+
+def change_password(user, new_password):
+    """Set a new password and end every session issued before; the caller signs the current one in again."""
+    user.set_password(new_password)
+    user.end_all_sessions()
+
+
+# Password resets: the token carries a fingerprint of the current password hash, so it stops working as soon
+# as the password changes (single use) and after PASSWORD_RESET_MAX_AGE seconds (expiry).
+
+
+def _reset_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def _password_fingerprint(user):
+    return user.password_hash[-16:]
+
+
+def password_reset_token(user):
+    return _reset_serializer().dumps({"user": user.id, "pw": _password_fingerprint(user)})
+
+
+def user_for_reset_token(token):
+    """The user the token was made for, or None when it is malformed, expired or already used."""
+    try:
+        data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except (SignatureExpired, BadSignature):
+        return None
+    user = db.session.get(User, data.get("user")) if isinstance(data, dict) else None
+    if user is None or not user.is_active or data.get("pw") != _password_fingerprint(user):
+        return None
+    return user
+
+
+def set_role(user, role):
+    """Change a user's role; their open sockets are ended so that every connection carries the new rights."""
+    user.role = str(Role(role))
+    db.session.commit()
+    end_sockets(f"user:{user.id}")
+
+
+def issue_api_token(user, name):
+    token, plain = ApiToken.issue(user, name)
+    db.session.add(token)
+    return token, plain
+
+
+def user_for_api_token(plain):
+    """The user behind a bearer token, or None when the token is unknown, revoked or its user deactivated."""
+    if not plain or not plain.startswith(ApiToken.PREFIX):
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(plain)))
+    if token is None or not token.is_valid:
+        return None
+    return token.user
+
+
+def revoke_api_token(token):
+    token.revoked_at = utcnow()

@@ -1,0 +1,1 @@
+"""Cities of the cohort and their members."""

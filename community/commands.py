@@ -1,0 +1,70 @@
+"""App-wide commands: `flask seed-demo` fills an empty site with the cohort's demo data."""
+
+import click
+import sqlalchemy as sa
+from flask import Blueprint
+
+from community.auth import services as accounts
+from community.cities.models import City
+from community.cities.services import city_by_slug, unique_slug
+from community.core.permissions import Role
+from community.extensions import db
+
+bp = Blueprint("commands", __name__, cli_group=None)
+
+DEMO_PASSWORD = "comunidade-demo"  # noqa: S105 (published in the README for the demo accounts)
+
+# Populations are rounded census figures, good enough for a demonstration.
+DEMO_CITIES = [
+    ("Mogi das Cruzes", "São Paulo", "BR", 450_000),
+    ("Fortaleza", "Ceará", "BR", 2_430_000),
+    ("Recife", "Pernambuco", "BR", 1_490_000),
+    ("Novo Hamburgo", "Rio Grande do Sul", "BR", 228_000),
+    ("Niterói", "Rio de Janeiro", "BR", 482_000),
+    ("Córdoba", "Córdoba", "AR", 1_505_000),
+    ("Medellín", "Antioquia", "CO", 2_430_000),
+    ("Mérida", "Yucatán", "MX", 995_000),
+]
+
+# (e-mail, name, role, city slug, locale, time zone)
+DEMO_PEOPLE = [
+    ("admin@comunidade.example.org", "Equipe Comunidade", Role.ADMIN, None, "pt_BR", "America/Sao_Paulo"),
+    ("mentora@comunidade.example.org", "Helena Duarte", Role.MENTOR, None, "pt_BR", "America/Sao_Paulo"),
+    ("ana@mogi.example.org", "Ana Souza", Role.PARTICIPANT, "mogi-das-cruzes", "pt_BR", "America/Sao_Paulo"),
+    ("carlos@fortaleza.example.org", "Carlos Lima", Role.PARTICIPANT, "fortaleza", "pt_BR", "America/Fortaleza"),
+    ("beatriz@recife.example.org", "Beatriz Rocha", Role.PARTICIPANT, "recife", "pt_BR", "America/Recife"),
+    ("pedro@nh.example.org", "Pedro Schmitt", Role.PARTICIPANT, "novo-hamburgo", "pt_BR", "America/Sao_Paulo"),
+    ("lucia@cordoba.example.org", "Lucía Fernández", Role.PARTICIPANT, "cordoba", "es", "America/Argentina/Cordoba"),
+    ("andres@medellin.example.org", "Andrés Gómez", Role.PARTICIPANT, "medellin", "es", "America/Bogota"),
+]  # fmt: skip
+
+
+def seed_cities():
+    for name, state, country, population in DEMO_CITIES:
+        if db.session.scalar(sa.select(City).where(City.name == name, City.country == country)) is None:
+            db.session.add(City(name=name, slug=unique_slug(name), state=state, country=country, population=population))
+    db.session.flush()
+
+
+def seed_people():
+    for email, name, role, city_slug, locale, timezone in DEMO_PEOPLE:
+        if accounts.user_by_email(email) is None:
+            city = city_by_slug(city_slug) if city_slug else None
+            accounts.create_user(
+                email, name, DEMO_PASSWORD, role=role, city=city, locale=locale, timezone=timezone, confirm_city=True
+            )
+    db.session.flush()
+
+
+@bp.cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the site already has cities (first run only).")
+def seed_demo(if_empty):
+    """Load the demo cohort: cities, a regional mentor, an admin and a few participants."""
+    if if_empty and db.session.scalar(sa.select(City.id).limit(1)) is not None:
+        click.echo("The site already has data; demo data not loaded.")
+        return
+    seed_cities()
+    seed_people()
+    db.session.commit()
+    click.echo(f"Demo data loaded: {len(DEMO_CITIES)} cities, {len(DEMO_PEOPLE)} people.")
+    click.echo(f"Every demo account's password is {DEMO_PASSWORD!r}; e.g. sign in as {DEMO_PEOPLE[1][0]}.")

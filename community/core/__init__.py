@@ -1,0 +1,1 @@
+"""What every feature shares: models' building blocks, Markdown, permissions, time zones, paging, mail."""

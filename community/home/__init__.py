@@ -1,0 +1,1 @@
+"""The home page, the first thing every visitor and member sees."""
