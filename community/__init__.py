@@ -69,6 +69,7 @@ def register_extensions(app):
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
         manage_session=True,
@@ -147,8 +148,10 @@ def register_blueprints(app):
 
 
 def register_socket_namespaces(app):
-    # Importing an events module declares its handlers on the socketio object, which init_app replays.
-    from community.auth import events  # noqa: F401
+    # Registered on this app's Socket.IO server, which init_app has just made.
+    from community.auth.events import DefaultNamespace
+
+    socketio.on_namespace(DefaultNamespace("/"))
 
 
 def register_commands(app):

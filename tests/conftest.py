@@ -4,6 +4,7 @@ The suite runs on SQLite always, and again on PostgreSQL when TEST_DATABASE_URL 
 service that is missing skip with the reason, or fail when REQUIRE_SERVICES=1.
 """
 
+import itertools
 import os
 import re
 import shutil
@@ -54,6 +55,7 @@ def require_chromium():
 
 
 _schema_ready = set()
+_serial = itertools.count(1)
 
 
 def _database_url(backend, tmp_path_factory):
@@ -126,7 +128,7 @@ def make(app):
 
         def user(self, email=None, name="Ana Souza", role="participant", city=None, confirmed=True, **fields):
             with app.app_context():
-                email = email or f"{re.sub(r'[^a-z]', '', name.lower())}{self.counter()}@example.org"
+                email = email or f"{re.sub(r'[^a-z]', '', name.lower())}{next(_serial)}@example.org"
                 user = accounts.create_user(
                     email,
                     name,
@@ -139,12 +141,6 @@ def make(app):
                     setattr(user, key, value)
                 db.session.commit()
                 return SimpleNamespace(id=user.id, email=user.email, handle=user.handle, password=PASSWORD, role=role)
-
-        _n = 0
-
-        def counter(self):
-            Make._n += 1
-            return Make._n
 
     return Make()
 

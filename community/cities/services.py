@@ -48,10 +48,10 @@ def countries_in_use():
 
 
 def member_counts(city_ids):
-    """Confirmed members per city id, in one query."""
+    """Confirmed, active members per city id (the people its page lists), in one query."""
     rows = db.session.execute(
         sa.select(User.city_id, sa.func.count(User.id))
-        .where(User.city_id.in_(city_ids), User.city_confirmed_at.is_not(None))
+        .where(User.city_id.in_(city_ids), User.city_confirmed_at.is_not(None), User.active.is_(True))
         .group_by(User.city_id)
     )
     return dict(rows.all())
