@@ -39,7 +39,7 @@ static/vendor/.installed: package.json package-lock.json
 	touch $@
 
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d translations
+	$(VENV)/bin/pybabel compile -d translations
 
 db: setup
 	$(FLASK) db upgrade
