@@ -135,6 +135,7 @@ def register_blueprints(app):
     # Importing a feature's api module adds its endpoints to the API blueprint.
     from community import api
     from community.api import openapi  # noqa: F401
+    from community.assessment import cli as framework_cli
     from community.auth import admin as users_admin
     from community.auth import api as auth_api  # noqa: F401
     from community.auth import cli as users_cli
@@ -143,7 +144,7 @@ def register_blueprints(app):
     from community.cities import routes as cities_routes
     from community.home import routes as home_routes
 
-    for blueprint in (home_routes.bp, auth_routes.bp, users_admin.bp, cities_routes.bp, api.bp, users_cli.bp):
+    for blueprint in (home_routes.bp, auth_routes.bp, users_admin.bp, cities_routes.bp, api.bp, users_cli.bp, framework_cli.bp):
         app.register_blueprint(blueprint)
 
 

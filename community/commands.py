@@ -4,6 +4,7 @@ import click
 import sqlalchemy as sa
 from flask import Blueprint
 
+from community.assessment import framework
 from community.auth import services as accounts
 from community.cities.models import City
 from community.cities.services import city_by_slug, unique_slug
@@ -59,10 +60,11 @@ def seed_people():
 @bp.cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the site already has cities (first run only).")
 def seed_demo(if_empty):
-    """Load the demo cohort: cities, a regional mentor, an admin and a few participants."""
+    """Load the framework and the demo cohort: cities, a regional mentor, an admin and a few participants."""
     if if_empty and db.session.scalar(sa.select(City.id).limit(1)) is not None:
         click.echo("The site already has data; demo data not loaded.")
         return
+    framework.load(framework.read_file(framework.SHIPPED_FILE))
     seed_cities()
     seed_people()
     db.session.commit()

@@ -36,6 +36,11 @@ def _components():
             "email": {"type": "string", "description": "only for the signed-in user"},
             "locale": {"type": "string", "nullable": True},
             "timezone": {"type": "string", "nullable": True},
+            "requested_city": {
+                "type": "string",
+                "nullable": True,
+                "description": "slug of the city asked to join, until an admin confirms it; only for the signed-in user",
+            },
         },
     }
     return {

@@ -69,7 +69,7 @@ def change_role(user_id):
         flash(_("You cannot take away your own admin role; ask another admin."), "error")
         return _back()
     services.set_role(user, form.role.data)
-    flash(_("%(name)s is now %(role)s.", name=user.display_name, role=ROLE_LABELS[Role(user.role)]), "success")
+    flash(_("New role of %(name)s: %(role)s.", name=user.display_name, role=ROLE_LABELS[Role(user.role)]), "success")
     return _back()
 
 

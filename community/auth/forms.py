@@ -67,14 +67,14 @@ class RegistrationForm(CityChoiceMixin, FlaskForm):
 class ProfileForm(CityChoiceMixin, FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(min=2, max=80)])
     handle = StringField(
-        _l("Handle"),
+        _l("Username"),
         description=_l("Others mention you as @handle: 3 to 30 lowercase letters, digits or _."),
         validators=[
             DataRequired(),
             Regexp(services.HANDLE_PATTERN, message=_l("Use 3 to 30 lowercase letters, digits or _.")),
         ],
     )
-    bio = TextAreaField(_l("About you"), description=_l("Markdown is welcome."), validators=[Length(max=2000)])
+    bio = TextAreaField(_l("A few words about you"), description=_l("You can use Markdown."), validators=[Length(max=2000)])
     city = SelectField(_l("City hall"), validators=[Optional()], coerce=str)
     locale = SelectField(_l("Language"), choices=[])
     timezone = TimezoneField(_l("Time zone"))

@@ -163,7 +163,7 @@ def reset_password(token):
         end_sockets(f"user:{user.id}")
         if current_user.is_authenticated:
             logout_user()
-        flash(_("Your password is changed. Sign in with the new one."), "success")
+        flash(_("Your password has been changed. Sign in with the new one."), "success")
         return redirect(url_for("auth.login"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/reset_password.html", form=form), status
@@ -214,7 +214,7 @@ def change_password():
             db.session.commit()
             end_sockets(f"user:{user.id}")
             start_session(user)
-            flash(_("Your password is changed. Other devices have been signed out."), "success")
+            flash(_("Your password has been changed. Other devices have been signed out."), "success")
             return redirect(url_for("auth.profile"))
     form = ProfileForm(user, obj=user)
     form.city.data = user.city.slug if user.city else ""

@@ -59,7 +59,7 @@ def create():
         _fill(city, form)
         db.session.add(city)
         db.session.commit()
-        flash(_("%(name)s is in the directory.", name=city.name), "success")
+        flash(_("%(name)s has been added to the directory.", name=city.name), "success")
         return redirect(url_for("cities.show", slug=city.slug))
     status = 400 if form.is_submitted() else 200
     return render_template("cities/form.html", form=form, city=None), status
@@ -89,7 +89,7 @@ def delete(slug):
             return redirect(url_for("cities.show", slug=city.slug))
         db.session.delete(city)
         db.session.commit()
-        flash(_("%(name)s is removed from the directory.", name=city.name), "info")
+        flash(_("%(name)s has been removed from the directory.", name=city.name), "info")
     return redirect(url_for("cities.directory"))
 
 

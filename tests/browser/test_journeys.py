@@ -1,0 +1,161 @@
+"""What people do in a real browser: join, change language, sign out, stay connected, and pages that pass axe.
+
+Every step saves a screenshot under build/screenshots/ so a person can look at the pages in each language and size.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PHONE, overflowing_elements, require_socketio_client
+
+pytestmark = pytest.mark.browser
+
+DEMO_PASSWORD = "comunidade-demo"
+PARTICIPANT = "ana@mogi.example.org"
+ADMIN = "admin@comunidade.example.org"
+
+# locale code -> (the switcher button's name, <html lang>)
+LANGUAGES = {"en": ("English", "en"), "pt_BR": ("Português (Brasil)", "pt-BR")}
+
+
+def sign_in(page, email, password=DEMO_PASSWORD):
+    """Sign in through the form; by field ids, so it works whatever the page's language."""
+    page.goto("/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("main form input[type=submit]").click()
+    expect(page.locator(".site-header form[action$='/logout']")).to_be_visible()
+
+
+def set_language(page, locale):
+    """Choose a language with the switcher at the top of the page, as a visitor does."""
+    button_name, html_lang = LANGUAGES[locale]
+    switcher = page.locator("form.language-switcher")
+    button = switcher.get_by_role("button", name=button_name, exact=True)
+    if button.get_attribute("aria-current") != "true":
+        button.click()
+    expect(page.locator("html")).to_have_attribute("lang", html_lang)
+    expect(switcher.get_by_role("button", name=button_name, exact=True)).to_have_attribute("aria-current", "true")
+
+
+def assert_no_problems(page):
+    assert not page.problems, "the page reported problems:\n" + "\n".join(page.problems)
+
+
+def test_new_visitor_joins_switches_to_portuguese_and_signs_out(page, screenshot):
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cities learning from cities")
+    screenshot(page, "1-home")
+
+    page.get_by_role("banner").get_by_role("link", name="Join", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/register$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create an account")
+    screenshot(page, "2-register")
+
+    page.get_by_label("Your name").fill("Joana Navegadora")
+    page.get_by_label("E-mail").fill("joana@recife.example.org")
+    page.get_by_label("City hall").select_option(label="Recife, Pernambuco")
+    page.get_by_label("Password", exact=True).fill("a long browser password")
+    page.get_by_label("Repeat the password").fill("a long browser password")
+    screenshot(page, "3-register-filled")
+    page.get_by_role("button", name="Create account", exact=True).click()
+
+    expect(page).to_have_url(re.compile(r"/$"))
+    header = page.get_by_role("banner")
+    expect(header.get_by_role("link", name="Joana Navegadora")).to_be_visible()
+    expect(header.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Welcome to Comunidade, Joana Navegadora!")
+    expect(page.get_by_role("heading", name="Hello, Joana Navegadora")).to_be_visible()
+    screenshot(page, "4-signed-in")
+
+    set_language(page, "pt_BR")
+    screenshot(page, "5-portuguese")
+    # Found by where it posts, not by its words, so the journey goes on while the translations are being filled.
+    sign_out = page.locator(".site-header form[action$='/logout'] button")
+    sign_out_label = sign_out.inner_text().strip()
+    sign_out.click()
+
+    expect(page.locator(".site-header form[action$='/logout']")).to_have_count(0)
+    expect(page.get_by_role("banner").locator("a[href$='/register']")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "pt-BR")  # the choice outlives the session
+    screenshot(page, "6-signed-out")
+    assert_no_problems(page)
+    assert sign_out_label == "Sair", (
+        f"the sign-out button reads {sign_out_label!r} in Portuguese, expected 'Sair': fill "
+        "translations/pt_BR/LC_MESSAGES/messages.po and run `make translations`"
+    )
+
+
+def test_signed_in_page_opens_a_socket(page, screenshot):
+    require_socketio_client()
+    sign_in(page, PARTICIPANT)
+    with page.expect_response(re.compile(r"/static/vendor/socket\.io\.min\.js")) as script:
+        page.goto("/profile")
+    assert script.value.status == 200
+    expect(page.locator("body")).to_have_attribute("data-socket", "connected", timeout=15_000)
+    transport = page.evaluate("() => window.comunidade.socket.io.engine.transport.name")
+    assert transport == "websocket", f"Socket.IO stayed on {transport!r} instead of upgrading to a WebSocket"
+    screenshot(page, "profile")
+    assert_no_problems(page)
+
+
+@pytest.mark.parametrize("path", ["/", "/cities/", "/login"])
+def test_first_tab_focuses_the_skip_link(page, path):
+    page.goto(path)
+    page.keyboard.press("Tab")
+    focused = page.locator(":focus")
+    expect(focused).to_have_class("skip-link")
+    expect(focused).to_have_attribute("href", "#content")
+    expect(focused).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.locator("main#content")).to_be_focused()
+
+
+PAGES = {
+    # name: (path, who signs in)
+    "home": ("/", None),
+    "cities": ("/cities/", None),
+    "city": ("/cities/recife", None),
+    "login": ("/login", None),
+    "register": ("/register", None),
+    "profile": ("/profile", PARTICIPANT),
+    "people": ("/admin/users/", ADMIN),
+}
+
+
+def open_in(page, name, locale):
+    path, account = PAGES[name]
+    if account:
+        sign_in(page, account)
+    page.goto(path)
+    set_language(page, locale)
+    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+@pytest.mark.parametrize("name", PAGES)
+def test_page_passes_axe(page, axe, screenshot, name, locale):
+    open_in(page, name, locale)
+    screenshot(page, "desktop")
+    violations = axe(page)
+    assert not violations, f"{PAGES[name][0]} in {locale}: {violations}"
+    assert_no_problems(page)
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+@pytest.mark.parametrize("name", ["home", "register", "cities", "people"])
+def test_page_fits_a_phone(new_page, axe, screenshot, name, locale):
+    page = new_page(phone=True)
+    open_in(page, name, locale)
+    screenshot(page, "phone")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], (
+        f"{PAGES[name][0]} in {locale} scrolls sideways on a phone ({width} px wide); "
+        f"too wide: {overflowing_elements(page, PHONE['width'])}"
+    )
+    violations = axe(page)
+    assert not violations, f"{PAGES[name][0]} in {locale} on a phone: {violations}"
+    assert_no_problems(page)
