@@ -36,6 +36,7 @@ static/vendor/.installed: package.json package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/
 	cp node_modules/socket.io-client/dist/socket.io.min.js.map static/vendor/
+	cp node_modules/@github/text-expander-element/dist/bundle.js static/vendor/text-expander-element.js
 	touch $@
 
 translations: $(VENV)/.installed

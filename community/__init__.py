@@ -134,8 +134,10 @@ def select_timezone():
 def register_blueprints(app):
     # Importing a feature's api module adds its endpoints to the API blueprint.
     from community import api
-    from community.api import openapi  # noqa: F401
+    from community.api import openapi, preview  # noqa: F401
+    from community.assessment import api as framework_api  # noqa: F401
     from community.assessment import cli as framework_cli
+    from community.assessment import routes as framework_routes
     from community.auth import admin as users_admin
     from community.auth import api as auth_api  # noqa: F401
     from community.auth import cli as users_cli
@@ -143,16 +145,35 @@ def register_blueprints(app):
     from community.cities import api as cities_api  # noqa: F401
     from community.cities import routes as cities_routes
     from community.home import routes as home_routes
+    from community.notifications import api as notifications_api  # noqa: F401
+    from community.notifications import cli as notifications_cli
+    from community.notifications import routes as notifications_routes
+    from community.threads import api as threads_api  # noqa: F401
+    from community.threads import routes as threads_routes
 
-    for blueprint in (home_routes.bp, auth_routes.bp, users_admin.bp, cities_routes.bp, api.bp, users_cli.bp, framework_cli.bp):
+    for blueprint in (
+        home_routes.bp,
+        auth_routes.bp,
+        users_admin.bp,
+        cities_routes.bp,
+        notifications_routes.bp,
+        threads_routes.bp,
+        framework_routes.bp,
+        api.bp,
+        users_cli.bp,
+        framework_cli.bp,
+        notifications_cli.bp,
+    ):
         app.register_blueprint(blueprint)
 
 
 def register_socket_namespaces(app):
     # Registered on this app's Socket.IO server, which init_app has just made.
     from community.auth.events import DefaultNamespace
+    from community.threads import events as thread_events
 
     socketio.on_namespace(DefaultNamespace("/"))
+    thread_events.register(socketio)
 
 
 def register_commands(app):

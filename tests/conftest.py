@@ -193,3 +193,13 @@ def outbox(app):
         return []
     files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
     return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in files]
+
+
+@pytest.fixture
+def framework(app):
+    """The shipped certification framework, loaded: practice areas DM ... EVAL and their 43 criteria."""
+    from community.assessment import framework as loader
+
+    with app.app_context():
+        loader.load(loader.read_file(loader.SHIPPED_FILE))
+        db.session.commit()

@@ -4,6 +4,7 @@ The walks below read `app.url_map` and the Socket.IO server, so a new route or e
 it exists: one without an access rule fails here, and so does one whose rule is not enforced.
 """
 
+import re
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
@@ -62,11 +63,36 @@ def rules(app):
     return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
 
 
+PLACEHOLDERS = {"int": 999_999, "default": "no-such-thing"}
+
+
 def url_for_rule(app, rule, values):
-    missing = rule.arguments - set(values)
-    assert not missing, f"{rule.rule}: the `world` fixture has no value for {sorted(missing)}; add one"
+    """The rule's URL, and whether every parameter came from made data rather than a placeholder.
+
+    Access is decided before a view looks anything up, so a placeholder is enough to check a refusal; a 200
+    needs real data. A route with a new kind of parameter is still checked, but add a value to `world` for it.
+    """
+    filled, complete = {}, True
+    for converter, name in re.findall(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", rule.rule):
+        if name in values:
+            filled[name] = values[name]
+        else:
+            filled[name] = PLACEHOLDERS.get(converter, PLACEHOLDERS["default"])
+            complete = False
     method = sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
-    return app.url_map.bind("localhost").build(rule.endpoint, {k: values[k] for k in rule.arguments}, method=method)
+    return app.url_map.bind("localhost").build(rule.endpoint, filled, method=method), complete
+
+
+def path_for(app, rule, values):
+    return url_for_rule(app, rule, values)[0]
+
+
+def let_through(response):
+    """Not refused: neither sent to sign in, nor 401 or 403, nor broken (a placeholder may well be a 404)."""
+    refused = response.status_code in (401, 403) or (
+        response.status_code == 302 and response.headers["Location"].startswith("/login")
+    )
+    return not refused and response.status_code < 500
 
 
 def access_of(app, rule):
@@ -122,7 +148,9 @@ def snapshot(app):
 
 def test_every_endpoint_states_who_may_use_it(app):
     missing = sorted(
-        f"{rule.endpoint} ({rule.rule})" for rule in rules(app) if not hasattr(app.view_functions[rule.endpoint], "access")
+        f"{rule.endpoint} ({rule.rule})"
+        for rule in rules(app)
+        if not hasattr(app.view_functions[rule.endpoint], "access")
     )
     assert not missing, "these endpoints have no @public, @signed_in or @role_required: " + ", ".join(missing)
 
@@ -157,12 +185,12 @@ def test_visitors_get_public_pages_and_are_sent_to_sign_in_for_the_rest(app, cli
     before = snapshot(app)
     problems, checked = [], 0
     for rule in get_rules(app):
-        path = url_for_rule(app, rule, world.values)
+        path, complete = url_for_rule(app, rule, world.values)
         response = client.get(path)
         checked += 1
         access = access_of(app, rule)
         if access == PUBLIC:
-            ok = response.status_code == 200
+            ok = response.status_code == 200 if complete else let_through(response)
         elif is_api(path):
             ok = is_json_error(response, 401, "unauthorized")
         else:
@@ -185,16 +213,14 @@ def test_each_role_gets_what_its_access_allows_on_every_get_route(app, world, ro
     before = snapshot(app)
     problems = []
     for rule in get_rules(app):
-        path = url_for_rule(app, rule, world.values)
+        path, complete = url_for_rule(app, rule, world.values)
         response = client.get(path)
         access = access_of(app, rule)
         if access == PUBLIC:
             # Public pages are for everyone; the sign-in and registration forms send a signed-in user home.
-            ok = response.status_code == 200 or (
-                response.status_code == 302 and not response.headers["Location"].startswith("/login")
-            )
+            ok = let_through(response) and (response.status_code in (200, 302) or not complete)
         elif access == SIGNED_IN or role in access:
-            ok = response.status_code == 200
+            ok = response.status_code == 200 if complete else let_through(response)
         elif is_api(path):
             ok = is_json_error(response, 403, "forbidden")
         else:
@@ -210,10 +236,11 @@ def test_admin_only_pages_refuse_participants_and_mentors_and_serve_admins(app, 
     assert {rule.endpoint for rule in admin_only} >= {"users_admin.index", "cities.create", "cities.edit"}
     clients = {role: signed_in_client(app, world.people[role]) for role in ROLES}
     for rule in admin_only:
-        path = url_for_rule(app, rule, world.values)
+        path, complete = url_for_rule(app, rule, world.values)
         assert clients[Role.PARTICIPANT].get(path).status_code == 403, path
         assert clients[Role.MENTOR].get(path).status_code == 403, path
-        assert clients[Role.ADMIN].get(path).status_code == 200, path
+        response = clients[Role.ADMIN].get(path)
+        assert (response.status_code == 200) if complete else let_through(response), path
 
 
 def test_pages_asked_for_as_json_answer_401_json_to_visitors(client):
@@ -227,7 +254,7 @@ def test_signed_in_api_routes_refuse_a_bad_bearer_token(app, client, world):
     ]
     assert signed_in_api, "there are signed-in API routes to check"
     for rule in signed_in_api:
-        path = url_for_rule(app, rule, world.values)
+        path = path_for(app, rule, world.values)
         response = client.get(path, headers={"Authorization": "Bearer cmt_not-a-real-token"})
         assert is_json_error(response, 401, "invalid_token"), path
 
@@ -251,7 +278,7 @@ def test_get_on_a_write_only_route_is_405_and_changes_nothing(app, client, world
     before = snapshot(app)
     problems = []
     for rule in routes:
-        path = url_for_rule(app, rule, world.values)
+        path = path_for(app, rule, world.values)
         for who, http in (("visitor", client), ("admin", admin)):
             response = http.get(path)
             if response.status_code != 405 or "GET" in response.headers.get("Allow", ""):
@@ -269,7 +296,7 @@ def test_writes_are_refused_to_visitors_and_to_roles_without_access(app, client,
         access = access_of(app, rule)
         if access == PUBLIC:
             continue
-        path = url_for_rule(app, rule, world.values)
+        path = path_for(app, rule, world.values)
         for method in sorted(rule.methods - READ_METHODS):
             checked += 1
             response = client.open(path, method=method, data={"role": "admin", "decision": "confirm"})

@@ -10,8 +10,16 @@ from community.auth import services
 from community.auth.models import ApiToken, User
 from community.extensions import db
 from tests.conftest import PASSWORD
+from tests.test_i18n import forget_loaded_translations, translated, use_fresh_catalogs
 
 ME = "/api/v1/me"
+
+
+@pytest.fixture(autouse=True)
+def fresh_catalogs(monkeypatch, tmp_path_factory):
+    use_fresh_catalogs(monkeypatch, tmp_path_factory)
+    yield
+    forget_loaded_translations()
 
 
 def issue_token(app, user_id, name="tests"):
@@ -88,6 +96,7 @@ def test_me_with_a_bearer_token(app, make):
     assert response.get_json()["email"] == "token@example.org"
     assert response.headers.getlist("Set-Cookie") == [], "a token request starts no session"
     assert client.get(ME).status_code == 401, "the token is needed on every request"
+    assert client.get(ME, headers={"Authorization": f"bearer {token}"}).status_code == 200, "the scheme ignores case"
 
 
 def test_me_shows_a_requested_city_until_it_is_confirmed(client, auth, make):
@@ -212,7 +221,9 @@ def test_patch_me_clears_the_locale_with_null(app, make):
 def test_patch_me_bio_html_is_sanitised(app, make):
     user = make.user()
     response = app.test_client().patch(
-        ME, json={"bio": "<script>alert(1)</script><img src=x onerror=alert(1)>"}, headers=bearer(issue_token(app, user.id))
+        ME,
+        json={"bio": "<script>alert(1)</script><img src=x onerror=alert(1)>"},
+        headers=bearer(issue_token(app, user.id)),
     )
     assert response.status_code == 200
     html = stored(app, user.id)["bio_html"]
@@ -297,7 +308,8 @@ def test_patch_me_without_authentication_is_401_not_csrf(client):
         ({"role": "admin"}, {"role"}),
         ({"email": "new@example.org", "active": False}, {"email", "active"}),
         ({"display_name": "Valid Name", "timezone": "Nowhere/Land"}, {"timezone"}),
-        ({"display_name": 1, "locale": "xx", "timezone": "x", "bio": 1, "id": 7}, {"display_name", "locale", "timezone", "bio", "id"}),
+        ({"display_name": 1, "locale": "xx", "timezone": "x", "bio": 1, "id": 7},
+         {"display_name", "locale", "timezone", "bio", "id"}),
     ],
 )  # fmt: skip
 def test_patch_me_refuses_bad_fields_with_422_and_stores_nothing(app, make, payload, fields):
@@ -320,18 +332,29 @@ def test_patch_me_accepts_the_longest_allowed_values(app, make):
     assert saved["display_name"] == "x" * 80 and len(saved["bio"]) == 2000
 
 
-def test_patch_me_validation_messages_follow_the_language(app, make):
+@pytest.mark.parametrize(("accept", "locale"), [("pt-BR", "pt_BR"), ("es", "es"), ("en", "en")])
+def test_patch_me_messages_follow_the_language(app, make, accept, locale):
     user = make.user()
     token = issue_token(app, user.id)
-    en = app.test_client().patch(ME, json={"locale": "fr"}, headers={**bearer(token), "Accept-Language": "en"})
-    assert en.status_code == 422
-    assert "pt_BR, es, en" in en.get_json()["fields"]["locale"]
+    headers = {**bearer(token), "Accept-Language": accept}
+    response = app.test_client().patch(ME, json={"locale": "fr", "role": "admin"}, headers=headers)
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["message"] == translated(locale, "Some fields are not valid.")
+    assert body["fields"] == {
+        "locale": translated(locale, "Use one of: %(choices)s.", choices="pt_BR, es, en"),
+        "role": translated(locale, "This field cannot be changed here."),
+    }
+    unsupported = app.test_client().patch(ME, data="x", content_type="text/plain", headers=headers)
+    expected = translated(locale, "Send a JSON object with the header Content-Type: application/json.")
+    assert unsupported.get_json()["message"] == expected
 
 
 @pytest.mark.parametrize(
     ("kwargs", "status", "code"),
     [
-        ({"data": "display_name=Ana", "content_type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"),
+        ({"data": "display_name=Ana", "content_type": "application/x-www-form-urlencoded"}, 415,
+         "unsupported_media_type"),
         ({"data": '{"display_name": "Ana"}', "content_type": "text/plain"}, 415, "unsupported_media_type"),
         ({"data": "{"}, 415, "unsupported_media_type"),
         ({"data": "{not json", "content_type": "application/json"}, 400, "bad_request"),

@@ -39,7 +39,7 @@ def _components():
             "requested_city": {
                 "type": "string",
                 "nullable": True,
-                "description": "slug of the city asked to join, until an admin confirms it; only for the signed-in user",
+                "description": "slug of the city asked to join, until an admin confirms it; signed-in user only",
             },
         },
     }

@@ -1,11 +1,13 @@
 """JSON endpoints for the signed-in user."""
 
-from flask import url_for
+import sqlalchemy as sa
+from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from community.api import bp, json_body, validation_error
 from community.api.openapi import add_paths
+from community.auth.models import User
 from community.core.forms import LANGUAGE_NAMES
 from community.core.markdown import render as render_markdown
 from community.core.permissions import signed_in
@@ -37,6 +39,30 @@ def user_json(user, private=False):
 @signed_in
 def me():
     return user_json(current_user, private=True)
+
+
+@bp.get("/people")
+@signed_in
+def people():
+    """Up to 8 active people whose username or name starts with `q`, for @mention pickers."""
+    q = request.args.get("q", "").strip().lstrip("@").lower()[:40]
+    if not q:
+        return {"items": []}
+    like = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    query = (
+        sa.select(User)
+        .where(
+            User.active.is_(True),
+            sa.or_(
+                User.handle.like(like, escape="\\"),
+                sa.func.lower(User.display_name).like(like, escape="\\"),
+                sa.func.lower(User.display_name).like("% " + like, escape="\\"),
+            ),
+        )
+        .order_by(User.display_name)
+        .limit(8)
+    )
+    return {"items": [user_json(user) for user in db.session.scalars(query)]}
 
 
 @bp.patch("/me")
@@ -76,6 +102,29 @@ def update_me():
 
 add_paths(
     {
+        "/people": {
+            "get": {
+                "tags": ["accounts"],
+                "summary": "People whose username or name starts with q (for @mentions)",
+                "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {
+                        "description": "Up to 8 people",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "401": {"$ref": "#/components/responses/Error"},
+                },
+            }
+        },
         "/me": {
             "get": {
                 "tags": ["accounts"],

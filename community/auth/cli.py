@@ -1,6 +1,7 @@
 """`flask users ...`: create accounts and API tokens from the command line."""
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint
 
 from community.auth import services
@@ -19,6 +20,10 @@ bp = Blueprint("users_cli", __name__, cli_group="users")
 @click.option("--city", "city_slug", help="Slug of the user's city, e.g. mogi-das-cruzes (confirmed at once).")
 def create(email, name, password, role, city_slug):
     """Create a user account."""
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.ClickException(f"{email!r} is not a valid e-mail address: {error}") from error
     if services.user_by_email(email) is not None:
         raise click.ClickException(f"an account with the e-mail {email} already exists")
     if not services.PASSWORD_MIN <= len(password) <= services.PASSWORD_MAX:

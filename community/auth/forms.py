@@ -74,7 +74,9 @@ class ProfileForm(CityChoiceMixin, FlaskForm):
             Regexp(services.HANDLE_PATTERN, message=_l("Use 3 to 30 lowercase letters, digits or _.")),
         ],
     )
-    bio = TextAreaField(_l("A few words about you"), description=_l("You can use Markdown."), validators=[Length(max=2000)])
+    bio = TextAreaField(
+        _l("A few words about you"), description=_l("You can use Markdown."), validators=[Length(max=2000)]
+    )
     city = SelectField(_l("City hall"), validators=[Optional()], coerce=str)
     locale = SelectField(_l("Language"), choices=[])
     timezone = TimezoneField(_l("Time zone"))

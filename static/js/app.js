@@ -28,6 +28,25 @@
     window.comunidade.socket = socket;
     socket.on("connect", function () { document.body.dataset.socket = "connected"; });
     socket.on("disconnect", function () { document.body.dataset.socket = "disconnected"; });
+    followNotifications(socket);
+  }
+
+  // The header's unread badge follows new and read notifications without a reload.
+  function showUnread(data) {
+    var badge = document.getElementById("notification-badge");
+    if (!badge || !data || typeof data.unread !== "number") return;
+    badge.querySelector(".notification-count").textContent = String(data.unread);
+    if (data.unread_label) badge.querySelector(".notification-label").textContent = data.unread_label;
+    badge.hidden = data.unread < 1;
+  }
+
+  function followNotifications(socket) {
+    socket.on("notification", function (data) {
+      showUnread(data);
+      var status = document.getElementById("notification-status");
+      if (status && data && data.text) status.textContent = data.text;
+    });
+    socket.on("notifications_read", showUnread);
   }
 
   // Move focus to a form's error summary so screen readers announce it.

@@ -154,15 +154,16 @@ def browser():
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """Open a page in a new browser context: `new_page()` is a desktop, `new_page(phone=True)` a 360 px phone.
+    """Open a page in a new browser context: `new_page()` is a desktop, `new_page(phone=True)` a 360 px phone;
+    other keyword arguments go to Playwright's `browser.new_context()` (e.g. `timezone_id="America/Recife"`).
 
     Each page keeps `page.problems`: script errors, console errors and server errors (5xx) seen while it was open.
     """
     contexts = []
 
-    def open_page(phone=False, locale="en-US"):
-        options = {"viewport": PHONE, "is_mobile": True, "has_touch": True} if phone else {"viewport": DESKTOP}
-        context = browser.new_context(base_url=live_server, locale=locale, **options)
+    def open_page(phone=False, locale="en-US", **options):
+        size = {"viewport": PHONE, "is_mobile": True, "has_touch": True} if phone else {"viewport": DESKTOP}
+        context = browser.new_context(base_url=live_server, locale=locale, **size, **options)
         context.set_default_timeout(ACTION_TIMEOUT)
         context.set_default_navigation_timeout(ACTION_TIMEOUT)
         contexts.append(context)
@@ -258,9 +259,11 @@ def overflowing_elements(page, width):
     return page.evaluate(
         """(width) => Array.from(document.querySelectorAll("body *"))
           .filter((el) => el.getBoundingClientRect().right > width + 0.5)
-          .map((el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
-               + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "")
-               + " right=" + Math.round(el.getBoundingClientRect().right))
+          .map((el) => {
+            const classes = typeof el.className === "string" ? el.className.trim().split(/\\s+/).join(".") : "";
+            const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (classes ? "." + classes : "");
+            return name + " right=" + Math.round(el.getBoundingClientRect().right);
+          })
           .slice(0, 20)""",
         width,
     )

@@ -1,0 +1,57 @@
+"""POST /api/v1/preview: how a Markdown text will look once posted, rendered by the same sanitiser."""
+
+from flask_babel import gettext as _
+
+from community.api import bp, json_body, validation_error
+from community.api.openapi import add_paths
+from community.core.markdown import render
+from community.core.permissions import signed_in
+
+PREVIEW_MAX = 50_000
+
+
+@bp.post("/preview")
+@signed_in
+def preview():
+    body = json_body().get("body")
+    if not isinstance(body, str):
+        return validation_error({"body": _("Send the text to preview as a string.")})
+    if len(body) > PREVIEW_MAX:
+        return validation_error({"body": _("Use at most %(max)s characters.", max=f"{PREVIEW_MAX:,}")})
+    return {"html": render(body)}
+
+
+add_paths(
+    {
+        "/preview": {
+            "post": {
+                "tags": ["text"],
+                "summary": "Render Markdown as it would be shown once posted",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["body"],
+                                "properties": {"body": {"type": "string", "maxLength": PREVIEW_MAX}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "The sanitised HTML",
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "object", "properties": {"html": {"type": "string"}}}
+                            }
+                        },
+                    },
+                    "401": {"$ref": "#/components/responses/Error"},
+                    "422": {"$ref": "#/components/responses/Error"},
+                },
+            }
+        }
+    }
+)

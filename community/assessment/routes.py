@@ -1,0 +1,43 @@
+"""Pages of the certification framework: every practice area and criterion, with the questions about it."""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+
+from community.assessment import framework
+from community.assessment.models import Criterion, PracticeArea
+from community.core.permissions import public
+from community.extensions import db
+from community.threads.services import thread_list_query
+
+bp = Blueprint("framework", __name__, url_prefix="/framework")
+
+RECENT_THREADS = 10
+
+
+@bp.route("/")
+@public
+def index():
+    return render_template("framework/index.html", areas=framework.practice_areas())
+
+
+@bp.route("/<code>")
+@public
+def show(code):
+    """A practice area (DM) or a criterion (DM2), addressed by its code."""
+    code = code.upper()
+    area = db.session.scalar(
+        sa.select(PracticeArea).where(PracticeArea.code == code).options(sa.orm.selectinload(PracticeArea.criteria))
+    )
+    criterion = None
+    if area is None:
+        criterion = db.session.scalar(
+            sa.select(Criterion).where(Criterion.code == code).options(sa.orm.joinedload(Criterion.practice_area))
+        )
+        if criterion is None:
+            abort(404)
+    filters = {"criterion": code} if criterion else {"area": code}
+    threads = db.session.scalars(thread_list_query(current_user, **filters).limit(RECENT_THREADS)).unique().all()
+    return render_template(
+        "framework/show.html", area=area or criterion.practice_area, criterion=criterion, threads=threads, filters=filters
+    )

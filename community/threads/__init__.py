@@ -1,0 +1,1 @@
+"""Discussion threads: questions, answers, comments, votes, accepted answers, tags, following and moderation."""
