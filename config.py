@@ -75,6 +75,9 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Comunidade <no-reply@comunidade.local>")
     MAIL_OUTBOX = os.environ.get("MAIL_OUTBOX", str(INSTANCE_DIR / "outbox"))
 
+    # The site's public address, for links in e-mails sent outside a request (digests, reminders).
+    SITE_URL = os.environ.get("SITE_URL") or None
+
     API_PAGE_SIZE = 20
     API_MAX_PAGE_SIZE = 100
 

@@ -11,4 +11,6 @@ if __name__ == "__main__":
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"Comunidade is serving on http://{host}:{port}/ ({socketio.async_mode} Socket.IO)", flush=True)
-    socketio.run(app, host=host, port=port, use_reloader=False, log_output=app.debug, allow_unsafe_werkzeug=True)
+    socketio.run(
+        app, host=host, port=port, use_reloader=False, use_debugger=False, log_output=app.debug, allow_unsafe_werkzeug=True
+    )

@@ -112,7 +112,9 @@ def unauthorized():
             return json_error(401, "invalid_token", _("The API token is not valid or was revoked."))
         return json_error(401)
     flash(_("Please sign in to continue."), "info")
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    # Come back to the page after signing in; a refused form post has no page to come back to.
+    next_page = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=next_page))
 
 
 def select_locale():

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -180,6 +181,15 @@ def socket_client(app, client):
         for namespace, connected in list(sio.connected.items()):
             if connected:
                 sio.disconnect(namespace=namespace)
+
+
+def sends_to_login(response, path, method="GET"):
+    """A redirect to the sign-in page that comes back to `path` afterwards; a refused post has no page to return to."""
+    if response.status_code != 302:
+        return False
+    location = urlsplit(response.headers["Location"])
+    expected_next = [path] if method.upper() == "GET" else None
+    return location.path == "/login" and parse_qs(location.query).get("next") == expected_next
 
 
 def outbox(app):

@@ -6,7 +6,6 @@ it exists: one without an access rule fails here, and so does one whose rule is 
 
 import re
 from types import SimpleNamespace
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ from community.auth.models import ApiToken, User
 from community.cities.models import City
 from community.core.permissions import PUBLIC, SIGNED_IN, Role
 from community.extensions import db, socketio
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sends_to_login
 
 ROLES = [Role.PARTICIPANT, Role.MENTOR, Role.ADMIN]
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -101,13 +100,6 @@ def access_of(app, rule):
 
 def is_api(path):
     return path.startswith("/api/")
-
-
-def sends_to_login(response, path):
-    if response.status_code != 302:
-        return False
-    location = urlsplit(response.headers["Location"])
-    return location.path == "/login" and parse_qs(location.query).get("next") == [path]
 
 
 def is_json_error(response, status, code):
@@ -300,7 +292,9 @@ def test_writes_are_refused_to_visitors_and_to_roles_without_access(app, client,
         for method in sorted(rule.methods - READ_METHODS):
             checked += 1
             response = client.open(path, method=method, data={"role": "admin", "decision": "confirm"})
-            ok = is_json_error(response, 401, "unauthorized") if is_api(path) else sends_to_login(response, path)
+            ok = (
+                is_json_error(response, 401, "unauthorized") if is_api(path) else sends_to_login(response, path, method)
+            )
             if not ok:
                 problems.append(f"{method} {path} as visitor: {response.status_code}")
             if access == SIGNED_IN:

@@ -9,7 +9,7 @@ import pytest
 from community.auth import services
 from community.auth.models import User
 from community.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sends_to_login
 
 PAGE_ERROR = b"The page number and page size must be positive whole numbers."
 
@@ -64,11 +64,6 @@ def stored(app, user_id):
 def emails_listed(response):
     """The e-mails in the people table (e-mails appear nowhere else on the page)."""
     return set(re.findall(r'<span class="muted">([^<@]+@[^<]+)</span>', response.get_data(as_text=True)))
-
-
-def sends_to_login(response, path):
-    location = urlsplit(response.headers.get("Location", ""))
-    return response.status_code == 302 and location.path == "/login" and parse_qs(location.query)["next"] == [path]
 
 
 # The people screen
@@ -256,7 +251,7 @@ def test_participants_and_mentors_cannot_change_roles(app, client, auth, make, p
 
 def test_visitors_are_sent_to_sign_in_before_changing_roles(app, client, people):
     path = f"/admin/users/{people.carlos.id}/role"
-    assert sends_to_login(client.post(path, data={"role": "admin"}), path)
+    assert sends_to_login(client.post(path, data={"role": "admin"}), path, "POST")
     assert stored(app, people.carlos.id).role == "participant"
 
 
@@ -330,7 +325,7 @@ def test_participants_and_mentors_cannot_deactivate_anyone(app, client, auth, ma
 
 def test_visitors_are_sent_to_sign_in_before_deactivating(app, client, people):
     path = f"/admin/users/{people.carlos.id}/active"
-    assert sends_to_login(client.post(path), path)
+    assert sends_to_login(client.post(path), path, "POST")
     assert stored(app, people.carlos.id).active is True
 
 
@@ -399,7 +394,7 @@ def test_participants_and_mentors_cannot_decide_memberships(app, client, auth, m
 
 def test_visitors_are_sent_to_sign_in_before_deciding_memberships(app, client, people):
     path = f"/admin/users/{people.pedro.id}/membership"
-    assert sends_to_login(client.post(path, data={"decision": "confirm"}), path)
+    assert sends_to_login(client.post(path, data={"decision": "confirm"}), path, "POST")
     assert not stored(app, people.pedro.id).confirmed
 
 

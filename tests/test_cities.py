@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from community.cities.models import City
 from community.cities.services import unique_slug
 from community.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sends_to_login
 
 PAGE_ERROR = "The page number and page size must be positive whole numbers."
 
@@ -73,11 +73,6 @@ def city_form(**fields):
     data = {"name": "Mogi das Cruzes", "state": "São Paulo", "country": "BR", "population": "450000"}
     data.update(fields)
     return data
-
-
-def sends_to_login(response, path):
-    location = urlsplit(response.headers.get("Location", ""))
-    return response.status_code == 302 and location.path == "/login" and parse_qs(location.query)["next"] == [path]
 
 
 # The directory
@@ -383,7 +378,7 @@ def test_only_admins_create_edit_or_remove_cities(app, client, auth, make, cohor
     before = stored_cities(app)
     response = getattr(client, method)(path, data=data)
     if who == "visitor":
-        assert sends_to_login(response, path)
+        assert sends_to_login(response, path, method)
     else:
         assert response.status_code == 403
         assert "You do not have permission to do that." in html(response)

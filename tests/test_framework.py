@@ -27,7 +27,9 @@ def small_framework(version="test-1", codes=("DM1", "DM2")):
                 "code": "DM",
                 "name": texts("Data Management"),
                 "description": texts("About data"),
-                "criteria": [{"code": code, "name": texts(f"Name {code}"), "description": texts("d")} for code in codes],
+                "criteria": [
+                    {"code": code, "name": texts(f"Name {code}"), "description": texts("d")} for code in codes
+                ],
             }
         ],
     }

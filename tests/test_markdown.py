@@ -269,7 +269,14 @@ def test_a_long_body_renders():
 
 @pytest.mark.parametrize(
     "text",
-    ["[" * 50_000, "[ " * 25_000, "[a](" * 12_500, "![" * 25_000, "> " * 25_000, "[x] " * 12_000 + "[ok](https://x.org)"],
+    [
+        "[" * 50_000,
+        "[ " * 25_000,
+        "[a](" * 12_500,
+        "![" * 25_000,
+        "> " * 25_000,
+        "[x] " * 12_000 + "[ok](https://x.org)",
+    ],
     ids=["brackets", "spaced-brackets", "open-links", "open-images", "deep-quotes", "many-references"],
 )
 def test_pathological_texts_render_as_literal_text(text):

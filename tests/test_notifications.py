@@ -273,6 +273,39 @@ def test_the_send_digests_command_reports_how_many_were_sent(app, people, runner
     assert "Sent 0 digest e-mails." in runner.invoke(args=["send-digests"]).output
 
 
+def test_a_long_digest_lists_the_newest_and_counts_the_rest(app, people, monkeypatch):
+    ana, beatriz, _carlos = people
+    monkeypatch.setattr(services, "DIGEST_MAX_ITEMS", 2)
+    set_frequency(app, ana, "daily")
+    for title in ("Um", "Dois", "Três"):
+        add(app, ana, actor=beatriz, data={"actor_name": "Beatriz Rocha", "thread_title": title})
+    with app.app_context():
+        assert services.send_digests() == 1
+        assert db.session.scalar(sa.select(sa.func.count()).where(Notification.emailed_at.is_(None))) == 0
+    content = body(mails_to(app, ana)[0])
+    assert "“Três”" in content and "“Dois”" in content and "“Um”" not in content
+    assert "And 1 more." in content
+    assert "http://localhost/notifications/" in content
+
+
+@pytest.mark.config(SITE_URL="https://comunidade.example.org/")
+def test_emails_sent_outside_a_request_link_to_the_configured_site(app, people, runner):
+    ana, beatriz, _carlos = people
+    set_frequency(app, ana, "daily")
+    add(app, ana, actor=beatriz, url="/cities/recife")
+    assert "Sent 1 digest e-mail." in runner.invoke(args=["send-digests"]).output
+    content = body(mails_to(app, ana)[0])
+    assert "https://comunidade.example.org/cities/recife" in content
+    assert "https://comunidade.example.org/notifications/settings/" in content
+
+
+@pytest.mark.config(TESTING=False, DEBUG=False)
+def test_in_production_the_command_asks_for_the_sites_address(app, runner):
+    result = runner.invoke(args=["send-digests"])
+    assert result.exit_code != 0
+    assert "Set SITE_URL" in result.output
+
+
 def test_users_who_chose_never_get_no_email(app, people):
     ana, beatriz, _carlos = people
     set_frequency(app, ana, "never")
@@ -324,6 +357,15 @@ def test_the_list_shows_ones_own_notices_newest_first_with_unread_marked(app, pe
     assert f'action="/notifications/{newest}/read"' in html, "an unread notice opens through a POST that reads it"
     assert 'href="/cities/b"' in html, "a read notice is a plain link"
     assert 'action="/notifications/read"' in html
+
+
+def test_titles_are_text_on_the_page_and_in_the_email(app, people):
+    ana, beatriz, _carlos = people
+    add(app, ana, actor=beatriz, data={"actor_name": "Bea <b>", "thread_title": "<script>alert(1)</script> & more"})
+    html = signed_in(app, ana).get("/notifications/").get_data(as_text=True)
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
+    assert "Bea <b> replied in “<script>alert(1)</script> & more”" in body(mails_to(app, ana)[0])
 
 
 def test_the_list_runs_the_same_queries_for_few_or_many_notices(app, people):

@@ -53,7 +53,9 @@ def test_an_api_token_in_the_auth_payload_connects(app, make, socket_client):
     assert received(sio) == [{"text": "via token"}]
 
 
-@pytest.mark.parametrize("auth_payload", [{"token": "cmt_not-a-real-token"}, {"token": 42}, {"token": ""}, "token", [1]])
+@pytest.mark.parametrize(
+    "auth_payload", [{"token": "cmt_not-a-real-token"}, {"token": 42}, {"token": ""}, "token", [1]]
+)
 def test_bad_tokens_are_refused(app, auth_payload, socket_client):
     sio = socket_client(auth=auth_payload, flask_client=app.test_client())
     assert not sio.is_connected()

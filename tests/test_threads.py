@@ -5,47 +5,12 @@ import sqlalchemy as sa
 
 from community.extensions import db
 from community.threads.models import Post, PostRevision, Thread, Vote
-
-QUESTION = {
-    "title": "Como montar o inventário de dados?",
-    "body": "Vocês usaram **planilha** ou sistema?",
-    "practice_area": "DM",
-    "criteria": ["DM1", "DM2"],
-    "tags": "inventario, governanca",
-    "visibility": "public",
-}
+from tests.threads_helpers import QUESTION, answer, ask, cast, sign_in
 
 
 @pytest.fixture
 def people(make, framework):
-    recife = make.city()
-    fortaleza = make.city("Fortaleza", "Ceará")
-    return {
-        "asker": make.user(name="Beatriz Rocha", city=recife.slug),
-        "colleague": make.user(name="Rafael Recife", city=recife.slug),
-        "other_city": make.user(name="Carlos Lima", city=fortaleza.slug),
-        "mentor": make.user(name="Helena Duarte", role="mentor"),
-        "admin": make.user(name="Equipe", role="admin"),
-    }
-
-
-def sign_in(app, user):
-    client = app.test_client()
-    assert client.post("/login", data={"email": user.email, "password": user.password}).status_code == 302
-    return client
-
-
-def ask(app, user, **fields):
-    client = sign_in(app, user)
-    response = client.post("/threads/new", data={**QUESTION, **fields})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return int(response.headers["Location"].rsplit("/", 1)[1]), client
-
-
-def answer(client, thread_id, body="Usamos uma planilha com dono e data de atualização.", parent_id=""):
-    response = client.post(f"/threads/{thread_id}/posts", data={"body": body, "parent_id": parent_id})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return int(response.headers["Location"].rsplit("-", 1)[1])
+    return cast(make)
 
 
 def test_asking_stores_the_thread_with_its_city_area_criteria_and_tags(app, people):
@@ -113,8 +78,12 @@ def test_a_comment_cannot_hang_under_a_comment_or_another_thread(app, people):
     other_thread, _ = ask(app, people["other_city"], title="Outra pergunta")
     answer_id = answer(asker, thread_id)
     comment_id = answer(asker, thread_id, "um comentário", parent_id=str(answer_id))
-    assert asker.post(f"/threads/{thread_id}/posts", data={"body": "x", "parent_id": str(comment_id)}).status_code == 400
-    assert asker.post(f"/threads/{other_thread}/posts", data={"body": "x", "parent_id": str(answer_id)}).status_code == 400
+    assert (
+        asker.post(f"/threads/{thread_id}/posts", data={"body": "x", "parent_id": str(comment_id)}).status_code == 400
+    )
+    assert (
+        asker.post(f"/threads/{other_thread}/posts", data={"body": "x", "parent_id": str(answer_id)}).status_code == 400
+    )
     assert asker.post(f"/threads/{thread_id}/posts", data={"body": "x", "parent_id": "abc"}).status_code == 400
 
 
@@ -193,7 +162,9 @@ def test_question_votes_rank_the_thread(app, people):
         assert db.session.get(Thread, thread_id).score == 1
 
 
-@pytest.mark.parametrize(("who", "may"), [("asker", True), ("colleague", True), ("mentor", True), ("admin", True), ("other_city", False)])
+@pytest.mark.parametrize(
+    ("who", "may"), [("asker", True), ("colleague", True), ("mentor", True), ("admin", True), ("other_city", False)]
+)
 def test_who_may_accept_an_answer(app, people, who, may):
     thread_id, _asker = ask(app, people["asker"])
     answer_id = answer(sign_in(app, people["other_city"] if who != "other_city" else people["mentor"]), thread_id)

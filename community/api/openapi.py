@@ -31,6 +31,7 @@ def _components():
             "display_name": {"type": "string"},
             "role": {"type": "string", "enum": ["participant", "mentor", "admin"]},
             "city": {"type": "string", "nullable": True, "description": "slug of the confirmed city"},
+            "city_name": {"type": "string", "nullable": True},
             "bio": {"type": "string"},
             "url": {"type": "string", "format": "uri"},
             "email": {"type": "string", "description": "only for the signed-in user"},

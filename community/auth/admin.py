@@ -27,8 +27,9 @@ def index():
     pending = request.args.get("pending") == "1"
     query = sa.select(User).order_by(User.display_name)
     if q:
-        like = f"%{q}%"
-        query = query.where(sa.or_(User.display_name.ilike(like), User.email.ilike(like), User.handle.ilike(like)))
+        query = query.where(
+            sa.or_(*(column.icontains(q, autoescape=True) for column in (User.display_name, User.email, User.handle)))
+        )
     if role in set(Role):
         query = query.where(User.role == role)
     if pending:

@@ -22,6 +22,7 @@ def user_json(user, private=False):
         "display_name": user.display_name,
         "role": user.role,
         "city": user.confirmed_city.slug if user.confirmed_city else None,
+        "city_name": user.confirmed_city.name if user.confirmed_city else None,
         "bio": user.bio,
         "url": url_for("auth.person", handle=user.handle, _external=True),
     }
@@ -48,15 +49,14 @@ def people():
     q = request.args.get("q", "").strip().lstrip("@").lower()[:40]
     if not q:
         return {"items": []}
-    like = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     query = (
         sa.select(User)
         .where(
             User.active.is_(True),
             sa.or_(
-                User.handle.like(like, escape="\\"),
-                sa.func.lower(User.display_name).like(like, escape="\\"),
-                sa.func.lower(User.display_name).like("% " + like, escape="\\"),
+                User.handle.startswith(q, autoescape=True),
+                User.display_name.istartswith(q, autoescape=True),
+                User.display_name.icontains(" " + q, autoescape=True),
             ),
         )
         .order_by(User.display_name)

@@ -36,8 +36,8 @@ def directory_query(q=None, country=None):
     """Cities matching a name or state search and a country, by name."""
     query = sa.select(City).order_by(City.name)
     if q:
-        like = f"%{q.strip()}%"
-        query = query.where(sa.or_(City.name.ilike(like), City.state.ilike(like)))
+        q = q.strip()
+        query = query.where(sa.or_(City.name.icontains(q, autoescape=True), City.state.icontains(q, autoescape=True)))
     if country:
         query = query.where(City.country == country.upper())
     return query

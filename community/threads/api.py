@@ -129,7 +129,8 @@ def create_post(thread_id):
     data = json_body()
     parent = None
     if data.get("parent_id") is not None:
-        parent = db.session.get(Post, data["parent_id"]) if isinstance(data["parent_id"], int) else None
+        parent_id = services.as_id(data["parent_id"]) if isinstance(data["parent_id"], int) else None
+        parent = db.session.get(Post, parent_id) if parent_id else None
         if parent is None or parent.thread_id != found.id:
             return validation_error({"parent_id": _("Comments go under the question or under an answer.")})
     body = data.get("body")
@@ -138,6 +139,10 @@ def create_post(thread_id):
     except (services.ThreadInputError, services.NotAllowed) as error:
         return _refused(error)
     return post_json(post, found), 201
+
+
+def _post_url(post):
+    return url_for("threads.show", thread_id=post.thread_id, _anchor=f"post-{post.id}", _external=True)
 
 
 def _viewable_post(post_id):
@@ -154,7 +159,7 @@ def vote(post_id):
         voted, score = services.toggle_vote(post, current_user)
     except services.NotAllowed as error:
         return _refused(error)
-    return {"post_id": post.id, "voted": voted, "score": score}
+    return {"post_id": post.id, "voted": voted, "score": score, "url": _post_url(post)}
 
 
 @bp.post("/posts/<int:post_id>/accept")
@@ -165,7 +170,12 @@ def accept(post_id):
         accepted = services.toggle_accept(post, current_user)
     except (services.ThreadInputError, services.NotAllowed) as error:
         return _refused(error)
-    return {"post_id": post.id, "accepted": accepted, "accepted_post_id": post.thread.accepted_post_id}
+    return {
+        "post_id": post.id,
+        "accepted": accepted,
+        "accepted_post_id": post.thread.accepted_post_id,
+        "url": _post_url(post),
+    }
 
 
 _thread_schema = {
@@ -305,7 +315,11 @@ add_paths(
                     "200": _json(
                         {
                             "type": "object",
-                            "properties": {"voted": {"type": "boolean"}, "score": {"type": "integer"}},
+                            "properties": {
+                                "voted": {"type": "boolean"},
+                                "score": {"type": "integer"},
+                                "url": {"type": "string", "format": "uri"},
+                            },
                         },
                         "The new score",
                     ),
@@ -325,6 +339,7 @@ add_paths(
                             "properties": {
                                 "accepted": {"type": "boolean"},
                                 "accepted_post_id": {"type": "integer", "nullable": True},
+                                "url": {"type": "string", "format": "uri"},
                             },
                         },
                         "Whether it is accepted now",

@@ -7,14 +7,13 @@ from community.auth.sockets import socket_user
 from community.core.permissions import SIGNED_IN, access
 from community.extensions import db
 from community.threads.models import Thread
-from community.threads.services import can_view
+from community.threads.services import as_id, can_view
 
 
 def _thread_from(data):
     thread_id = data.get("thread_id") if isinstance(data, dict) else None
-    if not isinstance(thread_id, int) or isinstance(thread_id, bool):
-        return None
-    return db.session.get(Thread, thread_id)
+    thread_id = as_id(thread_id) if isinstance(thread_id, int) else None  # not "3", True or 10**30
+    return db.session.get(Thread, thread_id) if thread_id else None
 
 
 @access(SIGNED_IN)

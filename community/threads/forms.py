@@ -18,6 +18,17 @@ FOLLOW_LABELS = {
     FollowLevel.MUTED: _l("Muted: tell me nothing"),
 }
 
+MODERATION_LABELS = {
+    "hide": _l("Hid a post"),
+    "unhide": _l("Showed a post again"),
+    "dismiss_flags": _l("Dismissed reports"),
+    "lock": _l("Locked the thread"),
+    "unlock": _l("Opened the thread again"),
+    "pin": _l("Pinned the thread"),
+    "unpin": _l("Unpinned the thread"),
+    "move": _l("Moved the thread"),
+}
+
 
 def area_choices():
     return [SelectChoice(area.code, f"{area.code} · {area.name}") for area in practice_areas()]

@@ -12,7 +12,15 @@ from community.core.pagination import page_args
 from community.core.permissions import public, signed_in, staff_required
 from community.extensions import db
 from community.threads import services
-from community.threads.forms import EditPostForm, FlagForm, FollowForm, MoveForm, ReplyForm, ThreadForm
+from community.threads.forms import (
+    MODERATION_LABELS,
+    EditPostForm,
+    FlagForm,
+    FollowForm,
+    MoveForm,
+    ReplyForm,
+    ThreadForm,
+)
 from community.threads.models import Flag, ModerationAction, Post, PostKind, PostRevision, Thread
 
 bp = Blueprint("threads", __name__, url_prefix="/threads")
@@ -111,6 +119,7 @@ def show(thread_id):
 
 def render_thread(thread, question, answers, comments, my_votes, reply_form, status=200):
     follow_form = FollowForm(level=services.follow_level(thread, current_user))
+    can_moderate = services.can_moderate(current_user)
     return render_template(
         "threads/show.html",
         thread=thread,
@@ -121,10 +130,11 @@ def render_thread(thread, question, answers, comments, my_votes, reply_form, sta
         reply_form=reply_form,
         follow_form=follow_form,
         action_form=EmptyForm(),
-        move_form=MoveForm(practice_area=thread.practice_area.code),
+        # Only moderators see the move form, and its choices cost two queries.
+        move_form=MoveForm(practice_area=thread.practice_area.code) if can_moderate else None,
         can_accept=services.can_accept(thread, current_user),
         can_reply=services.can_reply(thread, current_user),
-        can_moderate=services.can_moderate(current_user),
+        can_moderate=can_moderate,
     ), status
 
 
@@ -135,7 +145,8 @@ def reply(thread_id):
     form = ReplyForm()
     parent = None
     if form.parent_id.data:
-        parent = db.session.get(Post, int(form.parent_id.data)) if form.parent_id.data.isdigit() else None
+        parent_id = services.as_id(form.parent_id.data)
+        parent = db.session.get(Post, parent_id) if parent_id else None
         if parent is None or parent.thread_id != thread.id:
             abort(400, description=_("Comments go under the question or under an answer."))
     if form.validate_on_submit():
@@ -226,6 +237,8 @@ def delete_post(post_id):
 @public
 def revisions(post_id):
     post = viewable_post(post_id)
+    if post.hidden and not services.can_moderate(current_user):
+        abort(404)  # a hidden post's text, old or new, is for moderators only
     history = db.session.scalars(
         sa.select(PostRevision)
         .where(PostRevision.post_id == post.id)
@@ -282,6 +295,8 @@ def follow(thread_id):
 @signed_in
 def flag(post_id):
     post = viewable_post(post_id)
+    if post.hidden and not services.can_moderate(current_user):
+        abort(404)  # the report page quotes the post, and a hidden post is already dealt with
     form = FlagForm()
     if form.validate_on_submit():
         services.flag_post(post, current_user, form.reason.data)
@@ -405,4 +420,6 @@ def moderation():
         per_page=per_page,
         error_out=False,
     )
-    return render_template("threads/moderation.html", flags=open_flags, log=log, action_form=EmptyForm())
+    return render_template(
+        "threads/moderation.html", flags=open_flags, log=log, labels=MODERATION_LABELS, action_form=EmptyForm()
+    )

@@ -10,7 +10,6 @@ import re
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 from slugify import slugify
 
@@ -22,6 +21,7 @@ from community.core.markdown import mentioned_handles
 from community.core.markdown import render as render_markdown
 from community.core.models import utcnow
 from community.core.permissions import Role
+from community.core.urls import path_for
 from community.extensions import db, socketio
 from community.notifications.services import notify
 from community.threads.models import (
@@ -46,6 +46,7 @@ TAGS_MAX = 5
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 CRITERIA_MAX = 10
 FLAG_REASON_MAX = 500
+ID_MAX = 2**31 - 1  # the largest id an INTEGER column holds; larger ones cannot name a row
 
 
 class ThreadInputError(ValueError):
@@ -95,8 +96,22 @@ def can_reply(thread, user):
 # Input.
 
 
+def as_id(value):
+    """A row id from an int or a string of digits, or None when it cannot be one (bools, floats, "²", 10**30)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value if 1 <= value <= ID_MAX else None
+
+
+def _text(value):
+    """User text without NUL characters, which PostgreSQL cannot store and no one means to type."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 def clean_body(body, field="body"):
-    body = (body or "").strip()
+    body = (_text(body) or "").strip()
     if not body:
         raise ThreadInputError({field: _l("Write something before sending.")})
     if len(body) > BODY_MAX:
@@ -107,7 +122,7 @@ def clean_body(body, field="body"):
 def clean_thread_input(title, body, practice_area, criteria=(), tags=(), visibility=Visibility.PUBLIC):
     """Check a new or edited question; return (title, body, area, criteria, tag names, visibility)."""
     errors = {}
-    title = (title or "").strip() if isinstance(title, str) else ""
+    title = _text(title or "").strip() if isinstance(title, str) else ""
     if not title:
         errors["title"] = _l("Give your question a title.")
     elif len(title) > TITLE_MAX:
@@ -116,10 +131,11 @@ def clean_thread_input(title, body, practice_area, criteria=(), tags=(), visibil
         body = clean_body(body if isinstance(body, str) else "")
     except ThreadInputError as error:
         errors.update(error.fields)
-    area = area_by_code(practice_area) if isinstance(practice_area, str) and practice_area else None
+    area = area_by_code(_text(practice_area)) if isinstance(practice_area, str) and practice_area else None
     if area is None:
         errors["practice_area"] = _l("Choose one of the eight practice areas.")
-    codes = _as_list(criteria)
+    codes = _as_list(_text(criteria))
+    codes = [_text(code) for code in codes] if codes is not None else None
     found = criteria_by_code([c.upper() for c in codes if isinstance(c, str)]) if codes is not None else {}
     if codes is None or any(not isinstance(c, str) or c.upper() not in found for c in codes):
         errors["criteria"] = _l("Use criterion codes from the framework, such as DM2 or PA2.")
@@ -139,7 +155,7 @@ def clean_thread_input(title, body, practice_area, criteria=(), tags=(), visibil
                 clean_tags.append(slug)
         if len(clean_tags) > TAGS_MAX:
             errors["tags"] = _l("Use at most %(max)d tags.", max=TAGS_MAX)
-    if visibility not in set(Visibility):
+    if not isinstance(visibility, str) or visibility not in set(Visibility):
         errors["visibility"] = _l("Choose public or members only.")
     if errors:
         raise ThreadInputError(errors)
@@ -165,7 +181,7 @@ def _tags(names):
 def _render(body):
     handles = mentioned_handles(body)
     people = _people_by_handle(handles)
-    mentions = {handle: url_for("auth.person", handle=handle) for handle in people}
+    mentions = {handle: path_for("auth.person", handle=handle) for handle in people}
     return render_markdown(body, mentions), people
 
 
@@ -362,7 +378,7 @@ def _subscribe(user_id, thread_id, level, only_if_new=False):
 
 
 def flag_post(post, user, reason):
-    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    reason = _text(reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
         raise ThreadInputError({"reason": _l("Say what is wrong with this post.")})
     if len(reason) > FLAG_REASON_MAX:
@@ -445,7 +461,7 @@ def _notify(recipient_id, kind, actor, thread, post):
         recipient_id,
         kind,
         actor_id=actor.id,
-        url=url_for("threads.show", thread_id=thread.id, _anchor=f"post-{post.id}"),
+        url=path_for("threads.show", thread_id=thread.id, _anchor=f"post-{post.id}"),
         data={"actor_name": actor.display_name, "thread_title": thread.title},
     )
 
@@ -508,6 +524,7 @@ def thread_list_query(user, area=None, criterion=None, tag=None, city=None, stat
         so.joinedload(Thread.practice_area),
         so.selectinload(Thread.tags),
     )
+    area, criterion, tag, city = (_text(value) for value in (area, criterion, tag, city))
     signed_in = user is not None and user.is_authenticated
     if not signed_in:
         query = query.where(Thread.visibility == Visibility.PUBLIC)

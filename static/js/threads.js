@@ -21,15 +21,36 @@
   function replacePost(root, postId) {
     var existing = document.getElementById("post-" + postId);
     if (!existing) return Promise.resolve();
+    var restore = keepDrafts(existing);
     return fetchHtml(fragmentUrl(root, postId)).then(function (html) {
       existing.outerHTML = html;
+      restore();
     });
+  }
+
+  // Comments being written survive the answers being redrawn around them.
+  function keepDrafts(container) {
+    var drafts = {};
+    container.querySelectorAll("details.comment-form").forEach(function (details) {
+      var area = details.querySelector("textarea");
+      if (area && (area.value || details.open)) drafts[area.id] = { value: area.value, open: details.open };
+    });
+    return function restore() {
+      Object.keys(drafts).forEach(function (id) {
+        var area = document.getElementById(id);
+        if (!area) return;
+        area.value = drafts[id].value;
+        area.closest("details").open = drafts[id].open;
+      });
+    };
   }
 
   function refreshAnswers(root) {
     var answers = root.querySelector("[data-answers]");
+    var restore = keepDrafts(answers);
     return fetchHtml(answers.dataset.answersUrl).then(function (html) {
       answers.innerHTML = html;
+      restore();
     });
   }
 
@@ -37,14 +58,8 @@
     if (String(event.thread_id) !== root.dataset.thread) return;
     if (event.type === "post") {
       if (document.getElementById("post-" + event.post_id)) return; // already shown, e.g. our own reply
-      if (event.kind === "comment") {
-        replacePost(root, event.parent_id).then(function () { announce(root, root.dataset.msgNew); });
-        return;
-      }
-      fetchHtml(fragmentUrl(root, event.post_id)).then(function (html) {
-        root.querySelector("[data-answers]").insertAdjacentHTML("beforeend", html);
-        announce(root, root.dataset.msgNew);
-      });
+      var update = event.kind === "comment" ? replacePost(root, event.parent_id) : refreshAnswers(root);
+      update.then(function () { announce(root, root.dataset.msgNew); });
     } else if (event.type === "vote" || event.type === "edited") {
       replacePost(root, event.post_id);
     } else if (event.type === "accepted" || event.type === "deleted") {

@@ -6,9 +6,13 @@ Every step saves a screenshot under build/screenshots/ so a person can look at t
 import re
 
 import pytest
-from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, overflowing_elements, require_socketio_client
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture skips (or fails with REQUIRE_SERVICES=1) and says what to install
+    expect = None
 
 pytestmark = pytest.mark.browser
 
@@ -28,12 +32,21 @@ def visit(page, path):
     return response
 
 
+def submit(page, button, what):
+    """Click a link or submit button; check the page it leads to (after redirects) was served without an error."""
+    with page.expect_navigation() as navigation:
+        button.click()
+    response = navigation.value
+    assert response is not None and response.status < 400, f"{what}: {response.url} answered {response.status}"
+    return response
+
+
 def sign_in(page, email, password=DEMO_PASSWORD):
     """Sign in through the form; by field ids, so it works whatever the page's language."""
     visit(page, "/login")
     page.locator("#email").fill(email)
     page.locator("#password").fill(password)
-    page.locator("main form input[type=submit]").click()
+    submit(page, page.locator("main form input[type=submit]"), f"signing in as {email}")
     expect(page.locator(".site-header form[action$='/logout']")).to_be_visible()
 
 
@@ -43,9 +56,7 @@ def set_language(page, locale):
     switcher = page.locator("form.language-switcher")
     button = switcher.get_by_role("button", name=button_name, exact=True)
     if button.get_attribute("aria-current") != "true":
-        with page.expect_navigation() as navigation:
-            button.click()
-        assert navigation.value.status < 400, f"choosing {button_name} answered {navigation.value.status}"
+        submit(page, button, f"choosing {button_name}")
     expect(page.locator("html")).to_have_attribute("lang", html_lang)
     expect(switcher.get_by_role("button", name=button_name, exact=True)).to_have_attribute("aria-current", "true")
 
@@ -61,7 +72,7 @@ def test_new_visitor_joins_switches_to_portuguese_and_signs_out(new_page, screen
     expect(page.get_by_role("heading", level=1)).to_have_text("Cities learning from cities")
     screenshot(page, "1-home")
 
-    page.get_by_role("banner").get_by_role("link", name="Join", exact=True).click()
+    submit(page, page.get_by_role("banner").get_by_role("link", name="Join", exact=True), "following Join")
     expect(page).to_have_url(re.compile(r"/register$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Create an account")
     expect(page.get_by_label("Time zone")).to_have_value("America/Recife")  # preset from the browser's own zone
@@ -73,7 +84,7 @@ def test_new_visitor_joins_switches_to_portuguese_and_signs_out(new_page, screen
     page.get_by_label("Password", exact=True).fill("a long browser password")
     page.get_by_label("Repeat the password").fill("a long browser password")
     screenshot(page, "3-register-filled")
-    page.get_by_role("button", name="Create account", exact=True).click()
+    submit(page, page.get_by_role("button", name="Create account", exact=True), "registering")
 
     expect(page).to_have_url(re.compile(r"/$"))
     header = page.get_by_role("banner")
@@ -88,7 +99,7 @@ def test_new_visitor_joins_switches_to_portuguese_and_signs_out(new_page, screen
     # Found by where it posts, not by its words, so the journey goes on while the translations are being filled.
     sign_out = page.locator(".site-header form[action$='/logout'] button")
     sign_out_label = sign_out.inner_text().strip()
-    sign_out.click()
+    submit(page, sign_out, "signing out")
 
     expect(page.locator(".site-header form[action$='/logout']")).to_have_count(0)
     expect(page.get_by_role("banner").locator("a[href$='/register']")).to_be_visible()
@@ -114,9 +125,9 @@ def test_new_visitor_joins_switches_to_portuguese_and_signs_out(new_page, screen
 def test_signed_in_page_opens_a_socket(page, screenshot):
     require_socketio_client()
     sign_in(page, PARTICIPANT)
-    with page.expect_response(re.compile(r"/static/vendor/socket\.io\.min\.js")) as script:
-        visit(page, "/profile")
-    assert script.value.status in (200, 304), f"the Socket.IO client answered {script.value.status}"
+    visit(page, "/profile")
+    script = page.request.get("/static/vendor/socket.io.min.js")
+    assert script.ok, f"the Socket.IO client at /static/vendor/socket.io.min.js answered {script.status}"
     expect(page.locator("body")).to_have_attribute("data-socket", "connected", timeout=15_000)
     transport = page.evaluate("() => window.comunidade.socket.io.engine.transport.name")
     assert transport == "websocket", f"Socket.IO stayed on {transport!r} instead of upgrading to a WebSocket"
@@ -132,7 +143,7 @@ def test_signing_out_ends_the_socket_in_every_tab(page, screenshot):
 
     other_tab = page.context.new_page()
     visit(other_tab, "/")
-    other_tab.locator(".site-header form[action$='/logout'] button").click()
+    submit(other_tab, other_tab.locator(".site-header form[action$='/logout'] button"), "signing out")
     expect(other_tab.locator(".site-header form[action$='/logout']")).to_have_count(0)
 
     expect(page.locator("body")).to_have_attribute("data-socket", "disconnected")
@@ -163,7 +174,7 @@ def test_axe_helper_reports_violations(page, axe):
         document.querySelector("main").append(image);
     }""")
     violations = axe(page)
-    assert [violation["id"] for violation in violations] == ["image-alt"], violations
+    assert "image-alt" in [violation["id"] for violation in violations], violations
     assert "image-alt" in str(violations)
 
 
