@@ -38,6 +38,5 @@ def show(code):
             abort(404)
     filters = {"criterion": code} if criterion else {"area": code}
     threads = db.session.scalars(thread_list_query(current_user, **filters).limit(RECENT_THREADS)).unique().all()
-    return render_template(
-        "framework/show.html", area=area or criterion.practice_area, criterion=criterion, threads=threads, filters=filters
-    )
+    area = area or criterion.practice_area
+    return render_template("framework/show.html", area=area, criterion=criterion, threads=threads, filters=filters)

@@ -36,7 +36,7 @@ SIMPLE_LINK = re.compile(
 )
 # Deeply nested quotes are just as costly; nobody quotes a quote of a quote ten times.
 QUOTE_DEPTH_MAX = 8
-DEEP_QUOTE = re.compile(r"^((?:[ \t]*>){%d})(?:[ \t]*>)+" % QUOTE_DEPTH_MAX, flags=re.MULTILINE)
+DEEP_QUOTE = re.compile(rf"^((?:[ \t]*>){{{QUOTE_DEPTH_MAX}}})(?:[ \t]*>)+", flags=re.MULTILINE)
 ALLOWED_CLASSES = {"a": {"mention"}}
 
 # @handle, not inside a word or an e-mail address.

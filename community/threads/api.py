@@ -279,7 +279,12 @@ add_paths(
                 "parameters": [{"name": "thread_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {
                     "200": _json(
-                        {"allOf": [_thread_schema, {"properties": {"posts": {"type": "array", "items": _post_schema}}}]},
+                        {
+                            "allOf": [
+                                _thread_schema,
+                                {"properties": {"posts": {"type": "array", "items": _post_schema}}},
+                            ]
+                        },
                         "The thread",
                     ),
                     **_errors,
