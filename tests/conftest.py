@@ -69,7 +69,13 @@ def _reset_schema(url):
     """Build the schema once per database and run; later tests only empty the tables."""
     if url in _schema_ready:
         return
-    db.drop_all()
+    if db.engine.dialect.name == "postgresql":
+        # Tables left by another branch's models would block drop_all; start from an empty schema.
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    else:
+        db.drop_all()
     db.create_all()
     _schema_ready.add(url)
 

@@ -1,5 +1,6 @@
 """POST /api/v1/preview: how a Markdown text will look once posted, rendered by the same sanitiser."""
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 
 from community.api import bp, json_body, validation_error
@@ -17,7 +18,7 @@ def preview():
     if not isinstance(body, str):
         return validation_error({"body": _("Send the text to preview as a string.")})
     if len(body) > PREVIEW_MAX:
-        return validation_error({"body": _("Use at most %(max)s characters.", max=f"{PREVIEW_MAX:,}")})
+        return validation_error({"body": _("Use at most %(max)s characters.", max=format_number(PREVIEW_MAX))})
     return {"html": render(body)}
 
 

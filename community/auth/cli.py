@@ -50,6 +50,8 @@ def token(email, name):
     user = services.user_by_email(email)
     if user is None:
         raise click.ClickException(f"no account has the e-mail {email}")
+    if not user.is_active:
+        raise click.ClickException(f"the account {email} is deactivated; reactivate it first")
     _token, plain = services.issue_api_token(user, name)
     db.session.commit()
     click.echo(plain)

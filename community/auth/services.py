@@ -2,6 +2,7 @@
 
 import re
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -16,6 +17,7 @@ from community.core.permissions import Role
 from community.extensions import db
 
 HANDLE_PATTERN = re.compile(r"^[a-z0-9_]{3,30}$")
+TOKEN_USE_PRECISION = timedelta(minutes=5)
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 
 
@@ -145,6 +147,11 @@ def user_for_api_token(plain):
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(plain)))
     if token is None or not token.is_valid:
         return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_PRECISION:
+        # Written at most every few minutes, so that reads through the API stay reads.
+        token.last_used_at = now
+        db.session.commit()
     return token.user
 
 

@@ -10,6 +10,7 @@ import re
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from slugify import slugify
 
@@ -115,7 +116,7 @@ def clean_body(body, field="body"):
     if not body:
         raise ThreadInputError({field: _l("Write something before sending.")})
     if len(body) > BODY_MAX:
-        raise ThreadInputError({field: _l("Use at most %(max)s characters.", max=f"{BODY_MAX:,}")})
+        raise ThreadInputError({field: _l("Use at most %(max)s characters.", max=format_number(BODY_MAX))})
     return body
 
 
