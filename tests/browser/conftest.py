@@ -6,19 +6,13 @@ without it the tests skip, or fail when REQUIRE_SERVICES=1.
 """
 
 import importlib.util
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import require, require_chromium
+from tests.servers import flask_command, running_server, server_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -63,80 +57,22 @@ def require_socketio_client():
     )
 
 
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url):
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (a local http:// URL we built)
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _flask(args, env):
-    """Run `flask ARGS` as a user would; fail the session with its output if it does not succeed."""
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"`flask {' '.join(args)}` failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app served by `python wsgi.py` on a free port, with the demo data; yields its base URL."""
     require_chromium()  # nothing would use the server
     folder = tmp_path_factory.mktemp("live")
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "DATABASE_URL": f"sqlite:///{folder / 'b.db'}",
-        "INSTANCE_PATH": str(folder / "instance"),
-        "FLASK_APP": "wsgi.py",
-        "HOST": "127.0.0.1",
-        "PORT": str(_free_port()),
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = server_env(folder / "instance", f"sqlite:///{folder / 'b.db'}", PYTHONUNBUFFERED=1)
     # One process, in-memory queues: the server must not depend on services the caller happens to have configured.
     for name in ("SOCKETIO_MESSAGE_QUEUE", "RATELIMIT_STORAGE_URI", "SECRET_KEY", "SERVER_NAME"):
         env.pop(name, None)
-    _flask(["db", "upgrade"], env)
-    _flask(["seed-demo"], env)
-
-    base_url = f"http://{env['HOST']}:{env['PORT']}"
-    log_path = folder / "server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
-        )
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _answers(base_url + "/"):
-            if server.poll() is not None or time.monotonic() > deadline:
-                state = f"exited with {server.returncode}" if server.poll() is not None else "did not answer"
-                pytest.fail(
-                    f"`python wsgi.py` {state} within {SERVER_START_TIMEOUT} s on {base_url}; its output:\n"
-                    + log_path.read_text()
-                )
-            time.sleep(0.2)
-        yield base_url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        flask_command("db", "upgrade", env=env)
+        flask_command("seed-demo", env=env)
+        with running_server(env, timeout=SERVER_START_TIMEOUT) as base_url:
+            yield base_url
+    except RuntimeError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")

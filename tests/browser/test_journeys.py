@@ -90,7 +90,7 @@ def test_new_visitor_joins_switches_to_portuguese_and_signs_out(new_page, screen
     header = page.get_by_role("banner")
     expect(header.get_by_role("link", name="Joana Navegadora")).to_be_visible()
     expect(header.get_by_role("button", name="Sign out")).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("Welcome to Comunidade, Joana Navegadora!")
+    expect(page.locator(".flashes")).to_contain_text("Welcome to Comunidade, Joana Navegadora!")
     expect(page.get_by_role("heading", name="Hello, Joana Navegadora")).to_be_visible()
     screenshot(page, "4-signed-in")
 
