@@ -84,6 +84,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = True
+    # `make run` serves here; links in e-mails sent from the command line point to it.
+    SITE_URL = Config.SITE_URL or f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 
 
 class TestingConfig(Config):

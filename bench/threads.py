@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/threads.py           # the full run
     .venv/bin/python bench/threads.py --quick   # smaller data and shorter runs
+    .venv/bin/python bench/threads.py --profile # also a cProfile of the slowest in-process page, on stderr
 
 Progress goes to stderr; the last line of stdout is one JSON object with every figure. Everything lives in a
 temporary directory that is removed afterwards, and the only network traffic is to 127.0.0.1.
@@ -35,7 +36,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from http.client import HTTPConnection
 from http.cookies import SimpleCookie
@@ -282,7 +283,7 @@ LIST_FILTERS = {
 def make_people(count_cities=4):
     """A few cities, an asker, a viewer, a mentor and repliers from several cities; e-mail notices off."""
     cities = [City(name=name, slug=slugify(name), state=state, country=country) for name, state, country in CITIES]
-    cities = cities[:count_cities]
+    cities = cities[:count_cities]  # Mogi das Cruzes, Fortaleza, Recife, Novo Hamburgo
     db.session.add_all(cities)
     db.session.flush()
     names = ["Beatriz Rocha", "Rafael Lima", "Helena Duarte", "Carlos Pereira", "Sofía García", "Mateo López"]
@@ -374,6 +375,26 @@ def measure_queries(workdir):
 TARGET_THREAD_ID = 1  # 50 replies of about 100 words, public: the page served in part 3
 TARGET_REPLIES = 50
 BATCH = 10_000
+TABLES = {  # in the order they are filled
+    "cities": City.__table__,
+    "users": User.__table__,
+    "tags": Tag.__table__,
+    "threads": Thread.__table__,
+    "posts": Post.__table__,
+    "votes": Vote.__table__,
+    "subscriptions": Subscription.__table__,
+    "thread_criteria": thread_criteria,
+    "thread_tags": thread_tags,
+}
+
+
+@dataclass
+class ScaleDatabase:
+    path: Path
+    figures: dict
+    thread_count: int
+    public_ids: list
+    viewer_email: str  # a participant who voted on some answers of the target thread
 
 
 class ScaleData:
@@ -383,7 +404,7 @@ class ScaleData:
         self.sizes, self.rng, self.text = sizes, rng, Text(rng)
         self.areas, self.criteria_by_area = areas, criteria_by_area
         self.now = datetime.now(UTC).replace(microsecond=0)
-        self.rows = {name: [] for name in ("cities", "users", "tags", "threads", "posts", "votes", "subs", "tc", "tt")}
+        self.rows = {name: [] for name in TABLES}
         self.bodies = {"pt_BR": [], "es": []}
         self.html = {}
         self.next_post_id = 1
@@ -538,23 +559,10 @@ class ScaleData:
                 "accepted_post_id": accepted,
             }
         )
-        self.rows["subs"].extend({"user_id": u, "thread_id": thread_id, "level": "watching"} for u in repliers)
-        self.rows["tc"].extend({"thread_id": thread_id, "criterion_id": c} for c, _code in criteria)
+        self.rows["subscriptions"].extend({"user_id": u, "thread_id": thread_id, "level": "watching"} for u in repliers)
+        self.rows["thread_criteria"].extend({"thread_id": thread_id, "criterion_id": c} for c, _code in criteria)
         tags = rng.sample(self.rows["tags"], rng.choice((0, 1, 2, 2, 3)))
-        self.rows["tt"].extend({"thread_id": thread_id, "tag_id": tag["id"]} for tag in tags)
-
-
-TABLES = {
-    "cities": City.__table__,
-    "users": User.__table__,
-    "tags": Tag.__table__,
-    "threads": Thread.__table__,
-    "posts": Post.__table__,
-    "votes": Vote.__table__,
-    "subs": Subscription.__table__,
-    "tc": thread_criteria,
-    "tt": thread_tags,
-}
+        self.rows["thread_tags"].extend({"thread_id": thread_id, "tag_id": tag["id"]} for tag in tags)
 
 
 def bulk_insert(engine, rows):
@@ -565,8 +573,9 @@ def bulk_insert(engine, rows):
                 connection.execute(table.insert(), rows[name][start : start + BATCH])
 
 
-def build_scale_database(app, sizes):
-    """The schema, the shipped framework and the generated rows; returns the figures of the build."""
+def build_scale_database(path, workdir, sizes):
+    """The schema, the shipped framework and the generated rows in a SQLite file; returns it with its figures."""
+    app = make_app(f"sqlite:///{path}", workdir)
     started = time.perf_counter()
     with app.app_context():
         db.create_all()
@@ -583,7 +592,7 @@ def build_scale_database(app, sizes):
         log(f"scale: generated {len(rows['posts']):,} posts in {generated - started:.1f}s; inserting")
         bulk_insert(db.engine, rows)
         inserted = time.perf_counter()
-        public = [t["id"] for t in rows["threads"] if t["visibility"] == "public"]
+        db.engine.dispose()
     figures = {
         "threads": len(rows["threads"]),
         "posts": len(rows["posts"]),
@@ -597,7 +606,13 @@ def build_scale_database(app, sizes):
         "build_seconds": round(inserted - started, 2),
     }
     log(f"scale: built in {figures['build_seconds']}s ({figures})")
-    return figures, public, len(rows["threads"]), rows["users"][0]["email"]
+    return ScaleDatabase(
+        path=path,
+        figures=figures,
+        thread_count=len(rows["threads"]),
+        public_ids=[thread["id"] for thread in rows["threads"] if thread["visibility"] == "public"],
+        viewer_email=rows["users"][0]["email"],
+    )
 
 
 # --- 2. Scale: in-process render times. ---------------------------------------------------------------------------
@@ -629,10 +644,10 @@ def time_requests(client, urls, counter, warmup):
     }
 
 
-def scale_cases(sizes, public_ids, thread_count, rng):
+def scale_cases(sizes, database, rng):
     """(name, who, urls): list pages repeated, thread pages at random."""
     n = sizes.requests
-    last_page = max(1, min(500, thread_count // 20))
+    last_page = max(1, min(500, database.thread_count // 20))
 
     def threads_at_random(ids):
         return [f"/threads/{rng.choice(ids)}" for _ in range(n)]
@@ -641,30 +656,36 @@ def scale_cases(sizes, public_ids, thread_count, rng):
         ("list_first", "visitor", ["/threads/"] * n),
         ("list_first_signed_in", "member", ["/threads/"] * n),
         ("list_area_DM", "visitor", ["/threads/?area=DM"] * n),
+        ("list_unanswered", "visitor", ["/threads/?status=unanswered"] * n),
         ("list_area_DM_unanswered", "visitor", ["/threads/?area=DM&status=unanswered"] * n),
         ("list_tag", "visitor", ["/threads/?tag=inventario"] * n),
         ("list_sort_votes", "visitor", ["/threads/?sort=votes"] * n),
         (f"list_page_{last_page}", "visitor", [f"/threads/?page={last_page}"] * n),
-        ("thread_random_visitor", "visitor", threads_at_random(public_ids)),
-        ("thread_random_signed_in", "member", threads_at_random(list(range(1, thread_count + 1)))),
+        ("thread_random_visitor", "visitor", threads_at_random(database.public_ids)),
+        ("thread_random_signed_in", "member", threads_at_random(range(1, database.thread_count + 1))),
         ("thread_50_replies_signed_in", "member", [f"/threads/{TARGET_THREAD_ID}"] * n),
     ]
 
 
-def measure_scale(app, sizes, public_ids, thread_count, viewer_email, profile=False):
+def measure_scale(database, workdir, sizes, profile=False):
+    """In-process renders through app.test_client, as a visitor and as a signed-in participant."""
+    app = make_app(f"sqlite:///{database.path}", workdir)
     with app.app_context():
         counter = QueryCounter(db.engine)
-    clients = {"visitor": app.test_client(), "member": signed_in_client(app, viewer_email)}
-    rng = random.Random(SEED + 1)
+    clients = {"visitor": app.test_client(), "member": signed_in_client(app, database.viewer_email)}
+    cases = scale_cases(sizes, database, random.Random(SEED + 1))
     pages = {}
-    for name, who, urls in scale_cases(sizes, public_ids, thread_count, rng):
+    for name, who, urls in cases:
         pages[name] = time_requests(clients[who], urls, counter, sizes.warmup)
         log(f"scale: {name:28} {pages[name]}")
     slowest = max(pages, key=lambda name: pages[name]["median_ms"])
     if profile:
-        case = next(case for case in scale_cases(sizes, public_ids, thread_count, rng) if case[0] == slowest)
-        log(f"scale: profile of {slowest}\n{profile_requests(clients[case[1]], case[2])}")
+        _name, who, urls = next(case for case in cases if case[0] == slowest)
+        log(f"scale: profile of {slowest}\n{profile_requests(clients[who], urls)}")
+    with app.app_context():
+        db.engine.dispose()
     return {
+        "data": database.figures,
         "pages": pages,
         "target_median_ms": TARGET_MEDIAN_MS,
         "slowest": slowest,
@@ -699,7 +720,7 @@ def free_port():
 
 @contextlib.contextmanager
 def gunicorn(worker, database, workdir, timeout=60):
-    """Serve wsgi:app with two workers of the given kind; yield (host, port); stop the server afterwards."""
+    """Serve wsgi:app with two workers of the given kind; yield (host, port, pid); stop the server afterwards."""
     port = free_port()
     env = {
         **os.environ,
@@ -720,7 +741,7 @@ def gunicorn(worker, database, workdir, timeout=60):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn -k {worker} did not start:\n{log_path.read_text()[-3000:]}")
                 time.sleep(0.3)
-            yield "127.0.0.1", port
+            yield "127.0.0.1", port, process.pid
         finally:
             process.terminate()
             try:
@@ -806,27 +827,45 @@ def wrk_figures(report, seconds, connections=8):
     }
 
 
-def measure_throughput(database, workdir, sizes, viewer_email):
+def server_cpu_seconds(pid):
+    """CPU seconds used so far by the gunicorn master `pid` and its workers (Linux /proc)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    ticks = 0
+    for process in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime and stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def load_test(url, seconds, cookie, pid):
+    """wrk's figures, plus the server's CPU time per request: what the page costs, however busy the machine is."""
+    before = server_cpu_seconds(pid)
+    figures = wrk_figures(wrk(url, seconds, cookie), seconds)
+    cpu_ms = (server_cpu_seconds(pid) - before) * 1000 / max(1, figures["requests"])
+    return {**figures, "server_cpu_ms_per_request": round(cpu_ms, 1), "loadavg_1min": round(os.getloadavg()[0], 2)}
+
+
+def measure_throughput(database, workdir, sizes):
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: apt-get install -y wrk")
     results = {}
     for worker in WORKERS:
         try:
-            with gunicorn(worker, database, workdir) as (host, port):
+            with gunicorn(worker, database.path, workdir) as (host, port, pid):
                 url = f"http://{host}:{port}/threads/{TARGET_THREAD_ID}"
-                signed_in = session_cookie(host, port, viewer_email)
+                signed_in = session_cookie(host, port, database.viewer_email)
                 wrk(url, max(2, sizes.seconds // 5))  # warm-up: imports, caches, connections
                 results[worker] = {
-                    who: wrk_figures(wrk(url, sizes.seconds, cookie), sizes.seconds)
+                    who: load_test(url, sizes.seconds, cookie, pid)
                     for who, cookie in (("visitor", None), ("signed_in", signed_in))
                 }
-        except (RuntimeError, subprocess.SubprocessError) as error:
+        except (OSError, RuntimeError, subprocess.SubprocessError) as error:
             results[worker] = {"error": str(error)}
         log(f"throughput: {worker} {results[worker]}")
     return {
         "page": f"/threads/{TARGET_THREAD_ID} ({TARGET_REPLIES} replies of about 100 words)",
         "workers": 2,
-        "load_generator": "wrk -t2 -c8 --latency (same machine)",
+        "load_generator": "wrk -t2 -c8 --latency, keep-alive, on the same machine",
         "reference_rps": REFERENCE_RPS,
         **results,
     }
@@ -841,21 +880,14 @@ def main():
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the slowest page to stderr")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
-    results = {"mode": "quick" if args.quick else "full", "machine": machine(), "sizes": sizes.__dict__}
+    results = {"mode": "quick" if args.quick else "full", "machine": machine(), "sizes": asdict(sizes)}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-threads-") as tmp:
         workdir = Path(tmp)
         results["queries"], results["queries_summary"] = measure_queries(workdir)
-        database = workdir / "scale.db"
-        app = make_app(f"sqlite:///{database}", workdir)
-        figures, public_ids, thread_count, viewer_email = build_scale_database(app, sizes)
-        results["scale"] = {
-            "data": figures,
-            **measure_scale(app, sizes, public_ids, thread_count, viewer_email, args.profile),
-        }
-        with app.app_context():
-            db.engine.dispose()
-        results["throughput"] = measure_throughput(database, workdir, sizes, viewer_email)
+        database = build_scale_database(workdir / "scale.db", workdir, sizes)
+        results["scale"] = measure_scale(database, workdir, sizes, args.profile)
+        results["throughput"] = measure_throughput(database, workdir, sizes)
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["total_seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(results, ensure_ascii=False))

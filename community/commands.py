@@ -10,6 +10,8 @@ from community.cities.models import City
 from community.cities.services import city_by_slug, unique_slug
 from community.core.permissions import Role
 from community.extensions import db
+from community.threads import services as threads
+from community.threads.models import Thread
 
 bp = Blueprint("commands", __name__, cli_group=None)
 
@@ -57,10 +59,72 @@ def seed_people():
     db.session.flush()
 
 
+# Example questions, written for the demo: (asker, title, body, area, criteria, tags, answers by (who, text)).
+DEMO_THREADS = [
+    (
+        "beatriz@recife.example.org",
+        "Como manter o inventário de dados atualizado depois da primeira versão?",
+        "Fizemos o inventário das bases da prefeitura no ano passado, mas em seis meses metade das linhas "
+        "já estava desatualizada. Quem cuida da atualização nas suas cidades? Existe uma rotina?",
+        "DM",
+        ["DM1", "DM2"],
+        ["inventario", "governanca"],
+        [
+            (
+                "carlos@fortaleza.example.org",
+                "Em Fortaleza cada secretaria tem um **responsável pelos dados** nomeado em portaria. "
+                "A cada trimestre o comitê de dados cobra a revisão das linhas daquela secretaria.",
+            ),
+            (
+                "mentora@comunidade.example.org",
+                "O que costuma funcionar: dono nomeado por base, data da última revisão visível na planilha "
+                "e uma pauta fixa no comitê. Vale anexar a portaria como evidência do DM2.",
+            ),
+        ],
+    ),
+    (
+        "andres@medellin.example.org",
+        "¿Cómo organizan las reuniones de seguimiento de metas con las secretarías?",
+        "Queremos empezar reuniones mensuales de desempeño con el alcalde. ¿Qué indicadores llevan y "
+        "cuánto dura cada reunión?",
+        "PA",
+        ["PA2"],
+        ["desempeno", "reuniones"],
+        [
+            (
+                "ana@mogi.example.org",
+                "Em Mogi das Cruzes começamos com **cinco indicadores** por secretaria e reuniões de uma hora. "
+                "O segredo foi mandar o painel dois dias antes.",
+            ),
+        ],
+    ),
+    (
+        "pedro@nh.example.org",
+        "Portal de dados abertos: CKAN ou planilhas publicadas?",
+        "Novo Hamburgo vai publicar os primeiros conjuntos de dados. Vale a pena subir um CKAN agora ou "
+        "começar com planilhas em uma página da prefeitura?",
+        "OD",
+        ["OD2"],
+        ["dados-abertos"],
+        [],
+    ),
+]
+
+
+def seed_threads():
+    """The example questions and answers, in the demo people's own languages."""
+    if db.session.scalar(sa.select(Thread.id).limit(1)) is not None:
+        return
+    for asker, title, body, area, criteria, tags, answers in DEMO_THREADS:
+        thread = threads.create_thread(accounts.user_by_email(asker), title, body, area, criteria, tags)
+        for author, text in answers:
+            threads.add_post(thread, accounts.user_by_email(author), text)
+
+
 @bp.cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the site already has cities (first run only).")
 def seed_demo(if_empty):
-    """Load the framework and the demo cohort: cities, a regional mentor, an admin and a few participants."""
+    """Load the framework and the demo cohort: cities, a regional mentor, an admin, participants and questions."""
     if if_empty and db.session.scalar(sa.select(City.id).limit(1)) is not None:
         click.echo("The site already has data; demo data not loaded.")
         return
@@ -68,5 +132,8 @@ def seed_demo(if_empty):
     seed_cities()
     seed_people()
     db.session.commit()
-    click.echo(f"Demo data loaded: {len(DEMO_CITIES)} cities, {len(DEMO_PEOPLE)} people.")
+    seed_threads()
+    click.echo(
+        f"Demo data loaded: {len(DEMO_CITIES)} cities, {len(DEMO_PEOPLE)} people, {len(DEMO_THREADS)} questions."
+    )
     click.echo(f"Every demo account's password is {DEMO_PASSWORD!r}; e.g. sign in as {DEMO_PEOPLE[1][0]}.")

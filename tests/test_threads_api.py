@@ -374,6 +374,14 @@ def test_bad_replies_are_422_and_store_nothing(app, api, people, payload, field)
         assert db.session.get(Thread, thread_id).reply_count == 2
 
 
+@pytest.mark.parametrize("parent_id", ["²", "٣", "9" * 30, "-1", "0", " 1", "1e3"])
+def test_the_reply_page_refuses_parent_ids_that_cannot_name_a_post(app, people, parent_id):
+    thread_id, asker = ask(app, people["asker"])
+    response = asker.post(f"/threads/{thread_id}/posts", data={"body": "comentário", "parent_id": parent_id})
+    assert response.status_code == 400
+    assert post_count(app) == 1
+
+
 def test_a_locked_thread_refuses_participants_403_but_takes_moderators_replies(app, api, people):
     thread_id = ask_api(api, bearer(app, people["asker"]))
     assert sign_in(app, people["mentor"]).post(f"/threads/{thread_id}/lock", data={"locked": "1"}).status_code == 302

@@ -119,6 +119,20 @@ def test_a_watcher_hears_of_an_accepted_answer_and_of_its_unmarking(app, people,
     assert heard[0]["post_id"] == answer_id
 
 
+def test_a_watcher_hears_of_edits_and_deletions(app, people, connect):
+    thread_id, asker = ask(app, people["asker"])
+    mentor = sign_in(app, people["mentor"])
+    answer_id = answer(mentor, thread_id)
+    asker.post(f"/threads/posts/{answer_id}/accept")
+    _client, sio = connect(people["colleague"])
+    watch(sio, thread_id)
+    assert mentor.post(f"/threads/posts/{answer_id}/edit", data={"body": "Corrigido"}).status_code == 302
+    assert mentor.post(f"/threads/posts/{answer_id}/delete").status_code == 302
+    heard = events(sio)
+    assert [(e["type"], e["post_id"]) for e in heard] == [("edited", answer_id), ("deleted", answer_id)]
+    assert heard[1]["accepted_post_id"] is None, "the accepted answer is gone"
+
+
 def test_members_may_watch_a_members_only_thread(app, people, connect):
     thread_id, _asker = ask(app, people["asker"], visibility="members")
     _client, sio = connect(people["other_city"])
@@ -302,6 +316,21 @@ def test_notices_are_emailed_to_those_who_want_them_at_once(app, people):
     assert QUESTION["title"] in mails[0]["Subject"]
     assert f"http://localhost/threads/{thread_id}#post-{answer_id}" in mails[0].get_content()
     assert len(notices(app, people["colleague"])) == len(notices(app, people["other_city"])) == 1, "still on the site"
+
+
+@pytest.mark.parametrize("level", ["", "loud", "WATCHING"])
+def test_following_needs_a_known_level(app, people, level):
+    thread_id, _asker = ask(app, people["asker"])
+    client = sign_in(app, people["colleague"])
+    assert client.post(f"/threads/{thread_id}/follow", data={"level": level}).status_code == 400
+    answer(sign_in(app, people["mentor"]), thread_id)
+    assert notices(app, people["colleague"]) == [], "still not following"
+
+
+def test_visitors_are_sent_to_sign_in_before_following(app, people):
+    thread_id, _asker = ask(app, people["asker"])
+    response = app.test_client().post(f"/threads/{thread_id}/follow", data={"level": "watching"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 # --- fragments -------------------------------------------------------------------------------------------------

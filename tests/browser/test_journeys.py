@@ -187,6 +187,13 @@ PAGES = {
     "register": ("/register", None),
     "profile": ("/profile", PARTICIPANT),
     "people": ("/admin/users/", ADMIN),
+    "questions": ("/threads/", None),
+    "thread": ("/threads/1", PARTICIPANT),
+    "ask": ("/threads/new", PARTICIPANT),
+    "framework": ("/framework/", None),
+    "criterion": ("/framework/DM2", None),
+    "notifications": ("/notifications/", PARTICIPANT),
+    "moderation": ("/threads/moderation", ADMIN),
 }
 
 
@@ -210,7 +217,7 @@ def test_page_passes_axe(page, axe, screenshot, name, locale):
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
-@pytest.mark.parametrize("name", ["home", "register", "cities", "people"])
+@pytest.mark.parametrize("name", ["home", "register", "cities", "people", "questions", "thread", "ask"])
 def test_page_fits_a_phone(new_page, axe, screenshot, name, locale):
     page = new_page(phone=True)
     open_in(page, name, locale)
