@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from community.core.models import utcnow
 from community.extensions import db
 from community.threads.models import Flag, Post, Thread
+from tests.conftest import sends_to_login
 from tests.threads_helpers import QUESTION, answer, ask, bearer, cast, moderation_log, question_of, sign_in
 
 HIDDEN = "A moderator hid this post."
@@ -56,10 +57,6 @@ def stored_thread(app, thread_id):
 def is_hidden(app, post_id):
     with app.app_context():
         return db.session.get(Post, post_id).hidden
-
-
-def redirected_to_login(response):
-    return response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 # --- flags -----------------------------------------------------------------------------------------------------
@@ -113,8 +110,9 @@ def test_a_reason_of_exactly_500_characters_is_accepted(app, people):
 def test_visitors_are_sent_to_sign_in_before_flagging(app, people):
     thread_id, _asker = ask(app, people["asker"])
     question = question_of(app, thread_id)
-    assert redirected_to_login(visitor(app).get(f"/threads/posts/{question}/flag"))
-    assert redirected_to_login(visitor(app).post(f"/threads/posts/{question}/flag", data={"reason": "spam"}))
+    url = f"/threads/posts/{question}/flag"
+    assert sends_to_login(visitor(app).get(url), url)
+    assert sends_to_login(visitor(app).post(url, data={"reason": "spam"}), url, "POST")
     assert flags(app) == []
 
 
@@ -138,7 +136,7 @@ def test_participants_may_not_see_the_queue_and_visitors_must_sign_in(app, peopl
         response = sign_in(app, people[who]).get("/threads/moderation")
         assert response.status_code == 403
         assert "Ofensivo" not in response.get_data(as_text=True)
-    assert redirected_to_login(visitor(app).get("/threads/moderation"))
+    assert sends_to_login(visitor(app).get("/threads/moderation"), "/threads/moderation")
 
 
 # --- hiding ----------------------------------------------------------------------------------------------------
@@ -360,7 +358,7 @@ def test_participants_get_403_from_every_moderation_route(app, people, flagged, 
     url = url.format(thread=thread_id, answer=answer_id)
     for who in ("asker", "colleague", "other_city"):
         assert sign_in(app, people[who]).post(url, data=data).status_code == 403
-    assert redirected_to_login(visitor(app).post(url, data=data))
+    assert sends_to_login(visitor(app).post(url, data=data), url, "POST")
     assert moderation_log(app) == []
     assert stored_thread(app, thread_id) == ("DM", False, False)
     assert not is_hidden(app, answer_id)

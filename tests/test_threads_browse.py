@@ -50,7 +50,7 @@ def rows(response):
     assert response.status_code == 200, response.status_code
     found = []
     for html in ROW.findall(response.get_data(as_text=True)):
-        link = re.search(r'<h2><a href="/threads/(\d+)">(.*?)</a></h2>', html, re.S)
+        link = re.search(r'<h2[^>]*><a href="/threads/(\d+)">(.*?)</a></h2>', html, re.S)
         votes, replies = (int(n) for n in re.findall(r"<strong>(\d+)</strong>", html)[:2])
         title = re.sub(r"<[^>]+>", "", link.group(2)).strip()
         found.append({"id": int(link.group(1)), "title": title, "votes": votes, "replies": replies,

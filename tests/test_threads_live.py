@@ -4,7 +4,7 @@ import pytest
 
 from community.extensions import db, socketio
 from community.notifications import services as notifications
-from tests.conftest import outbox
+from tests.conftest import outbox, sends_to_login
 from tests.threads_helpers import QUESTION, answer, ask, bearer, cast, notices, question_of, sign_in
 
 
@@ -329,8 +329,8 @@ def test_following_needs_a_known_level(app, people, level):
 
 def test_visitors_are_sent_to_sign_in_before_following(app, people):
     thread_id, _asker = ask(app, people["asker"])
-    response = app.test_client().post(f"/threads/{thread_id}/follow", data={"level": "watching"})
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    url = f"/threads/{thread_id}/follow"
+    assert sends_to_login(app.test_client().post(url, data={"level": "watching"}), url, "POST")
 
 
 # --- fragments -------------------------------------------------------------------------------------------------

@@ -70,6 +70,11 @@ class ThreadForm(FlaskForm):
         self.practice_area.choices = [SelectChoice("", "—"), *area_choices()]
         self.criteria.choices = criterion_choices()
 
+    def question(self):
+        """What the services take: title, body, practice area, criteria, tags, visibility."""
+        fields = (self.title, self.body, self.practice_area, self.criteria, self.tags, self.visibility)
+        return tuple(field.data for field in fields)
+
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Your answer"), description=BODY_HINT, validators=[DataRequired(), Length(max=BODY_MAX)])

@@ -91,19 +91,11 @@ def create():
         form.criteria.data = [c for c in request.args.getlist("criterion") if c]
     if form.validate_on_submit():
         try:
-            thread = services.create_thread(
-                current_user,
-                form.title.data,
-                form.body.data,
-                form.practice_area.data,
-                form.criteria.data,
-                form.tags.data,
-                form.visibility.data,
-            )
+            thread = services.create_thread(current_user, *form.question())
         except services.ThreadInputError as error:
             _form_errors(form, error)
         else:
-            flash(_("Your question is posted. People following the area will see it."), "success")
+            flash(_("Your question is posted."), "success")
             return redirect(url_for("threads.show", thread_id=thread.id))
     status = 400 if form.is_submitted() else 200
     return render_template("threads/form.html", form=form, thread=None), status
@@ -178,16 +170,7 @@ def edit(thread_id):
         form.tags.data = ", ".join(tag.name for tag in thread.tags)
     if form.validate_on_submit():
         try:
-            services.edit_thread(
-                thread,
-                current_user,
-                form.title.data,
-                form.body.data,
-                form.practice_area.data,
-                form.criteria.data,
-                form.tags.data,
-                form.visibility.data,
-            )
+            services.edit_thread(thread, current_user, *form.question())
         except services.ThreadInputError as error:
             _form_errors(form, error)
         else:
