@@ -58,8 +58,10 @@ class Tag(db.Model):
 class Thread(db.Model):
     __tablename__ = "threads"
     __table_args__ = (
+        # The list's filters by area and by answered state, each in the list's own order (pinned, then activity).
         sa.Index("ix_threads_listing", "pinned", "last_activity_at"),
-        sa.Index("ix_threads_area_activity", "practice_area_id", "last_activity_at"),
+        sa.Index("ix_threads_area_listing", "practice_area_id", "pinned", "last_activity_at"),
+        sa.Index("ix_threads_accepted_listing", "accepted_post_id", "pinned", "last_activity_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -81,7 +83,7 @@ class Thread(db.Model):
         sa.ForeignKey("posts.id", use_alter=True, name="fk_threads_question_id_posts")
     )
     accepted_post_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("posts.id", use_alter=True, name="fk_threads_accepted_post_id_posts"), index=True
+        sa.ForeignKey("posts.id", use_alter=True, name="fk_threads_accepted_post_id_posts")
     )
 
     author: so.Mapped["User"] = so.relationship(foreign_keys=[author_id])

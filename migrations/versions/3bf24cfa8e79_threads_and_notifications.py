@@ -71,8 +71,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_threads'))
     )
     with op.batch_alter_table('threads', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_threads_accepted_post_id'), ['accepted_post_id'], unique=False)
-        batch_op.create_index('ix_threads_area_activity', ['practice_area_id', 'last_activity_at'], unique=False)
+        batch_op.create_index('ix_threads_accepted_listing', ['accepted_post_id', 'pinned', 'last_activity_at'], unique=False)
+        batch_op.create_index('ix_threads_area_listing', ['practice_area_id', 'pinned', 'last_activity_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_threads_author_id'), ['author_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_threads_city_id'), ['city_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_threads_created_at'), ['created_at'], unique=False)
@@ -243,8 +243,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_threads_created_at'))
         batch_op.drop_index(batch_op.f('ix_threads_city_id'))
         batch_op.drop_index(batch_op.f('ix_threads_author_id'))
-        batch_op.drop_index('ix_threads_area_activity')
-        batch_op.drop_index(batch_op.f('ix_threads_accepted_post_id'))
+        batch_op.drop_index('ix_threads_area_listing')
+        batch_op.drop_index('ix_threads_accepted_listing')
 
     op.drop_table('threads')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
