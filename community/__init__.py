@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from community.core import security
 from community.core.errors import json_error, register_errorhandlers, wants_json
@@ -28,6 +29,7 @@ def create_app(config_name=None, overrides=None):
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure_secret_key(app, config_name)
+    app.url_map.converters["int"] = DatabaseId
 
     register_extensions(app)
     register_blueprints(app)
@@ -37,6 +39,14 @@ def create_app(config_name=None, overrides=None):
     register_template_helpers(app)
     security.init_app(app)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """<int:...> in URLs: ids as the database stores them, so that /threads/99999999999999999999 is a 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def configure_secret_key(app, config_name):

@@ -26,6 +26,8 @@ def index():
 def show(code):
     """A practice area (DM) or a criterion (DM2), addressed by its code."""
     code = code.upper()
+    if not code.isascii() or not code.isalnum() or len(code) > 10:
+        abort(404)
     area = db.session.scalar(
         sa.select(PracticeArea).where(PracticeArea.code == code).options(sa.orm.selectinload(PracticeArea.criteria))
     )

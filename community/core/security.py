@@ -1,4 +1,9 @@
-"""Security headers on every response."""
+"""Security headers on every response, and refusing input that no database column can hold."""
+
+from itertools import chain
+
+from flask import abort, request
+from flask_babel import gettext as _
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -26,7 +31,19 @@ def set_security_headers(response):
     return response
 
 
+def refuse_nul_characters():
+    """A NUL character fits no text column (PostgreSQL refuses it): such a request is a 400, wherever it hides."""
+    texts = [request.path, *chain.from_iterable(request.args.listvalues())]
+    if request.method in ("POST", "PUT", "PATCH"):
+        texts.extend(chain.from_iterable(request.form.listvalues()))
+        if request.is_json and b"\\u0000" in request.get_data(cache=True):
+            texts.append("\x00")
+    if any("\x00" in text for text in texts):
+        abort(400, description=_("The request contains a character that cannot be stored."))
+
+
 def init_app(app):
+    app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)
     if app.config.get("SESSION_COOKIE_SECURE"):
 
