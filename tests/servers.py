@@ -38,6 +38,8 @@ def server_env(instance_path, database_url, **settings):
         "MAIL_OUTBOX": str(Path(instance_path) / "outbox"),
         "HOST": "127.0.0.1",
     }
+    # Set by Flask's CLI when tests run `flask` commands in-process; a server started with it refuses to run.
+    env.pop("FLASK_RUN_FROM_CLI", None)
     env.update({key: str(value) for key, value in settings.items()})
     return env
 

@@ -99,11 +99,11 @@ def test_seed_demo_keeps_changes_and_fills_in_what_is_missing(app, runner):
     email = DEMO_PEOPLE[2][0]
     with app.app_context():
         services.user_by_email(email).display_name = "Renamed By Hand"
-        db.session.delete(services.user_by_email(DEMO_PEOPLE[3][0]))
+        db.session.delete(services.user_by_email(DEMO_PEOPLE[6][0]))
         db.session.commit()
     assert flask(runner, app, "seed-demo").exit_code == 0
     assert user_record(app, email)["display_name"] == "Renamed By Hand", "existing accounts are left alone"
-    assert user_record(app, DEMO_PEOPLE[3][0]) is not None, "a missing demo account is added back"
+    assert user_record(app, DEMO_PEOPLE[6][0]) is not None, "a missing demo account is added back"
     assert counts(app)["User"] == len(DEMO_PEOPLE)
 
 
@@ -112,7 +112,7 @@ def test_seed_demo_if_empty_loads_once_then_does_nothing(app, runner):
     assert first.exit_code == 0 and "Demo data loaded" in first.output
     loaded = counts(app)
     with app.app_context():
-        db.session.delete(services.user_by_email(DEMO_PEOPLE[3][0]))
+        db.session.delete(services.user_by_email(DEMO_PEOPLE[6][0]))
         db.session.commit()
     second = flask(runner, app, "seed-demo", "--if-empty")
     assert second.exit_code == 0
