@@ -11,8 +11,9 @@ from community.threads.models import Post, Thread
 from tests.test_markdown import PAYLOADS, problems
 from tests.threads_helpers import sign_in
 
-# Every payload is tried in every field; one thread carries them all, so the run stays quick.
-BATCH = "\n\n".join(payload for _number, payload in PAYLOADS)
+# Every payload is tried in every field; one thread carries them all, so the run stays quick. Payloads with a NUL
+# character are refused whole (400, nothing stored), so they are tried one by one instead.
+BATCH = "\n\n".join(payload for _number, payload in PAYLOADS if "\x00" not in payload)
 
 
 def user_content(page):
@@ -45,8 +46,9 @@ def test_every_payload_as_a_question_title_and_body_through_the_api(app, member)
     for number, payload in PAYLOADS:
         data = {"title": payload[:200] or "x", "body": payload or "x", "practice_area": "DM", "tags": []}
         response = client.post("/api/v1/threads", json=data, headers=headers)
-        if response.status_code == 422:
-            continue  # refused (e.g. a title of only spaces): nothing stored, nothing to render
+        if response.status_code in (400, 422):
+            assert response.status_code == 422 or "\x00" in payload, (number, response.get_json())
+            continue  # refused (a NUL character, a title of only spaces): nothing stored, nothing to render
         assert response.status_code == 201, (number, response.get_json())
         thread_id = response.get_json()["id"]
         with app.app_context():
