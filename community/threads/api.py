@@ -1,6 +1,6 @@
 """JSON endpoints for threads, posts, votes and accepted answers."""
 
-from flask import abort, request, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,7 +10,8 @@ from community.core.errors import json_error
 from community.core.permissions import public, signed_in
 from community.extensions import db
 from community.threads import services
-from community.threads.models import Post, Thread
+from community.threads.models import Post
+from community.threads.routes import viewable_post, viewable_thread
 
 
 def post_json(post, thread):
@@ -51,13 +52,6 @@ def thread_json(thread):
         "last_activity_at": thread.last_activity_at.isoformat(),
         "url": url_for("threads.show", thread_id=thread.id, _external=True),
     }
-
-
-def _viewable(thread_id):
-    thread = db.get_or_404(Thread, thread_id)
-    if not services.can_view(thread, current_user):
-        abort(404)
-    return thread
 
 
 def _refused(error):
@@ -112,7 +106,7 @@ def create_thread():
 @bp.get("/threads/<int:thread_id>")
 @public
 def thread(thread_id):
-    _viewable(thread_id)
+    viewable_thread(thread_id)
     found, question, answers, comments, _votes = services.load_thread_page(thread_id, current_user)
     posts = [question, *answers] if question else list(answers)
     ordered = []
@@ -125,7 +119,7 @@ def thread(thread_id):
 @bp.post("/threads/<int:thread_id>/posts")
 @signed_in
 def create_post(thread_id):
-    found = _viewable(thread_id)
+    found = viewable_thread(thread_id)
     data = json_body()
     parent = None
     if data.get("parent_id") is not None:
@@ -145,16 +139,10 @@ def _post_url(post):
     return url_for("threads.show", thread_id=post.thread_id, _anchor=f"post-{post.id}", _external=True)
 
 
-def _viewable_post(post_id):
-    post = db.get_or_404(Post, post_id)
-    _viewable(post.thread_id)
-    return post
-
-
 @bp.post("/posts/<int:post_id>/vote")
 @signed_in
 def vote(post_id):
-    post = _viewable_post(post_id)
+    post = viewable_post(post_id)
     try:
         voted, score = services.toggle_vote(post, current_user)
     except services.NotAllowed as error:
@@ -165,7 +153,7 @@ def vote(post_id):
 @bp.post("/posts/<int:post_id>/accept")
 @signed_in
 def accept(post_id):
-    post = _viewable_post(post_id)
+    post = viewable_post(post_id)
     try:
         accepted = services.toggle_accept(post, current_user)
     except (services.ThreadInputError, services.NotAllowed) as error:

@@ -351,26 +351,28 @@ def dismiss_flags(post_id):
     return redirect(url_for("threads.moderation"))
 
 
+def _switch_thread(thread_id, field, switch, messages):
+    """A moderator's on/off button on a thread: the form says `field`=1 or 0; `messages` is (on, off)."""
+    thread = db.get_or_404(Thread, thread_id)
+    if EmptyForm().validate_on_submit():
+        on = request.form.get(field, "1") == "1"
+        switch(thread, current_user, on)
+        flash(messages[0] if on else messages[1], "info")
+    return redirect(url_for("threads.show", thread_id=thread.id))
+
+
 @bp.route("/<int:thread_id>/lock", methods=["POST"])
 @staff_required
 def lock(thread_id):
-    thread = db.get_or_404(Thread, thread_id)
-    if EmptyForm().validate_on_submit():
-        locked = request.form.get("locked", "1") == "1"
-        services.set_locked(thread, current_user, locked)
-        flash(_("The thread is locked.") if locked else _("The thread is open again."), "info")
-    return redirect(url_for("threads.show", thread_id=thread.id))
+    messages = (_("The thread is locked."), _("The thread is open again."))
+    return _switch_thread(thread_id, "locked", services.set_locked, messages)
 
 
 @bp.route("/<int:thread_id>/pin", methods=["POST"])
 @staff_required
 def pin(thread_id):
-    thread = db.get_or_404(Thread, thread_id)
-    if EmptyForm().validate_on_submit():
-        pinned = request.form.get("pinned", "1") == "1"
-        services.set_pinned(thread, current_user, pinned)
-        flash(_("The thread is pinned to the top.") if pinned else _("The thread is no longer pinned."), "info")
-    return redirect(url_for("threads.show", thread_id=thread.id))
+    messages = (_("The thread is pinned to the top."), _("The thread is no longer pinned."))
+    return _switch_thread(thread_id, "pinned", services.set_pinned, messages)
 
 
 @bp.route("/<int:thread_id>/move", methods=["POST"])

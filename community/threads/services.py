@@ -410,12 +410,16 @@ def _log(actor, action, thread=None, post=None, detail=""):
     )
 
 
+def _resolve_flags(post, moderator):
+    for flag in db.session.scalars(sa.select(Flag).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))):
+        flag.resolved_at, flag.resolved_by_id = utcnow(), moderator.id
+
+
 def set_hidden(post, moderator, hidden):
     _moderator(moderator)
     post.hidden = bool(hidden)
     if hidden:
-        for flag in db.session.scalars(sa.select(Flag).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))):
-            flag.resolved_at, flag.resolved_by_id = utcnow(), moderator.id
+        _resolve_flags(post, moderator)
     _log(moderator, "hide" if hidden else "unhide", post.thread, post)
     db.session.commit()
     _broadcast(post.thread, "edited", post)
@@ -423,8 +427,7 @@ def set_hidden(post, moderator, hidden):
 
 def dismiss_flags(post, moderator):
     _moderator(moderator)
-    for flag in db.session.scalars(sa.select(Flag).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))):
-        flag.resolved_at, flag.resolved_by_id = utcnow(), moderator.id
+    _resolve_flags(post, moderator)
     _log(moderator, "dismiss_flags", post.thread, post)
     db.session.commit()
 
