@@ -37,6 +37,7 @@ static/vendor/.installed: package.json package-lock.json
 	cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/
 	cp node_modules/socket.io-client/dist/socket.io.min.js.map static/vendor/
 	cp node_modules/@github/text-expander-element/dist/bundle.js static/vendor/text-expander-element.js
+	cp node_modules/chart.js/dist/chart.umd.js static/vendor/
 	touch $@
 
 translations: $(VENV)/.installed

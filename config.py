@@ -81,6 +81,13 @@ class Config:
     API_PAGE_SIZE = 20
     API_MAX_PAGE_SIZE = 100
 
+    # Live sessions: reminders this many hours before (`flask send-reminders`), events a socket may send each
+    # second, and how often presence goes out while people come and go (seconds; 0 sends it at once).
+    LIVE_REMINDER_HOURS = int(os.environ.get("LIVE_REMINDER_HOURS", 24))
+    LIVE_ALARM_MINUTES = 30  # the alarm in calendar files
+    LIVE_EVENTS_PER_SECOND = int(os.environ.get("LIVE_EVENTS_PER_SECOND", 10))
+    LIVE_PRESENCE_INTERVAL = float(os.environ.get("LIVE_PRESENCE_INTERVAL", 1.0))
+
 
 class DevelopmentConfig(Config):
     DEBUG = True
@@ -99,6 +106,7 @@ class TestingConfig(Config):
     SOCKETIO_MESSAGE_QUEUE = None
     MAIL_SERVER = None
     SERVER_NAME = None
+    LIVE_PRESENCE_INTERVAL = 0
 
 
 class ProductionConfig(Config):

@@ -157,6 +157,9 @@ def register_blueprints(app):
     from community.cities import api as cities_api  # noqa: F401
     from community.cities import routes as cities_routes
     from community.home import routes as home_routes
+    from community.live import api as live_api  # noqa: F401
+    from community.live import cli as live_cli
+    from community.live import routes as live_routes
     from community.notifications import api as notifications_api  # noqa: F401
     from community.notifications import cli as notifications_cli
     from community.notifications import routes as notifications_routes
@@ -170,11 +173,13 @@ def register_blueprints(app):
         cities_routes.bp,
         notifications_routes.bp,
         threads_routes.bp,
+        live_routes.bp,
         framework_routes.bp,
         api.bp,
         users_cli.bp,
         framework_cli.bp,
         notifications_cli.bp,
+        live_cli.bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -182,10 +187,12 @@ def register_blueprints(app):
 def register_socket_namespaces(app):
     # Registered on this app's Socket.IO server, which init_app has just made.
     from community.auth.events import DefaultNamespace
+    from community.live import events as live_events
     from community.threads import events as thread_events
 
     socketio.on_namespace(DefaultNamespace("/"))
     thread_events.register(socketio)
+    live_events.register(socketio)
 
 
 def register_commands(app):

@@ -1,5 +1,7 @@
 """App-wide commands: `flask seed-demo` fills an empty site with the cohort's demo data."""
 
+from datetime import datetime, time, timedelta
+
 import click
 import sqlalchemy as sa
 from flask import Blueprint
@@ -9,7 +11,10 @@ from community.auth import services as accounts
 from community.cities.models import City
 from community.cities.services import city_by_slug, unique_slug
 from community.core.permissions import Role
+from community.core.models import utcnow
 from community.extensions import db
+from community.live import services as live
+from community.live.models import LiveSession
 from community.threads import services as threads
 from community.threads.models import Thread
 
@@ -121,6 +126,61 @@ def seed_threads():
             threads.add_post(thread, accounts.user_by_email(author), text)
 
 
+# Live sessions by the regional mentor: (title, agenda, area codes, criteria, days from today, hour, weeks repeated).
+DEMO_SESSIONS = [
+    (
+        "Plantão de dúvidas: inventário e governança de dados",
+        "Uma hora para tirar dúvidas sobre **DM1 a DM3**: como montar o inventário, quem é dono de cada base "
+        "e que evidências anexar.\n\n- 10 min: o que a certificação pede\n- 40 min: perguntas das cidades\n"
+        "- 10 min: próximos passos",
+        ["DM"],
+        ["DM1", "DM2", "DM3"],
+        2,
+        10,
+        3,
+    ),
+    (
+        "Reuniões de desempenho que funcionam",
+        "Fortaleza e Mogi das Cruzes contam como organizam as reuniões mensais de metas (PA2), com uma "
+        "enquete sobre o que trava as suas.",
+        ["PA"],
+        ["PA2"],
+        5,
+        15,
+        0,
+    ),
+]
+
+
+def seed_sessions():
+    """Upcoming sessions by the mentor, a few people registered, times in Brasília."""
+    if db.session.scalar(sa.select(LiveSession.id).limit(1)) is not None:
+        return
+    host = accounts.user_by_email("mentora@comunidade.example.org")
+    zone = "America/Sao_Paulo"
+    today = live.utc_to_local(utcnow(), zone).date()
+    for title, agenda, areas, criteria, days, hour, weeks in DEMO_SESSIONS:
+        starts_at = live.local_to_utc(datetime.combine(today + timedelta(days=days), time(hour)), zone)
+        fields = live.clean_session_input(
+            {
+                "title": title,
+                "agenda": agenda,
+                "timezone": zone,
+                "starts_at": starts_at,
+                "ends_at": starts_at + timedelta(hours=1),
+                "capacity": 50,
+                "language": "pt_BR",
+                "practice_areas": areas,
+                "criteria": criteria,
+                "video_url": "https://meet.example.org/comunidade-plantao",
+            },
+            creating=True,
+        )
+        first = live.schedule(host, fields, weeks=weeks)[0]
+        for email in ("ana@mogi.example.org", "beatriz@recife.example.org", "carlos@fortaleza.example.org"):
+            live.register(first, accounts.user_by_email(email))
+
+
 @bp.cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the site already has cities (first run only).")
 def seed_demo(if_empty):
@@ -133,7 +193,9 @@ def seed_demo(if_empty):
     seed_people()
     db.session.commit()
     seed_threads()
+    seed_sessions()
     click.echo(
-        f"Demo data loaded: {len(DEMO_CITIES)} cities, {len(DEMO_PEOPLE)} people, {len(DEMO_THREADS)} questions."
+        f"Demo data loaded: {len(DEMO_CITIES)} cities, {len(DEMO_PEOPLE)} people, {len(DEMO_THREADS)} questions, "
+        f"{len(DEMO_SESSIONS)} live sessions."
     )
     click.echo(f"Every demo account's password is {DEMO_PASSWORD!r}; e.g. sign in as {DEMO_PEOPLE[1][0]}.")

@@ -15,7 +15,9 @@ from community.auth.models import ApiToken, User
 from community.cities.models import City
 from community.core.permissions import PUBLIC, SIGNED_IN, Role
 from community.extensions import db, socketio
+from community.live import services as live_services
 from tests.conftest import PASSWORD, sends_to_login
+from tests.live_helpers import schedule
 
 ROLES = [Role.PARTICIPANT, Role.MENTOR, Role.ADMIN]
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -27,7 +29,7 @@ def english(client):
 
 
 @pytest.fixture
-def world(app, make):
+def world(app, make, framework):
     """One of everything a URL can name: a city, a person of each role, an API token, a password-reset link."""
     city = make.city()
     people = {
@@ -46,7 +48,10 @@ def world(app, make):
             "token": services.password_reset_token(user),
             "token_id": token.id,
             "user_id": participant.id,
+            "feed_token": live_services.calendar_feed(user),
         }
+    # Hosted by the mentor, so that neither the participant nor the admin is its host.
+    values["session_id"] = schedule(app, people[Role.MENTOR].id)
     return SimpleNamespace(city=city, people=people, values=values)
 
 
@@ -92,6 +97,10 @@ def let_through(response):
         response.status_code == 302 and response.headers["Location"].startswith("/login")
     )
     return not refused and response.status_code < 500
+
+
+def per_object(app, rule):
+    return getattr(app.view_functions[rule.endpoint], "per_object", False)
 
 
 def access_of(app, rule):
@@ -211,6 +220,9 @@ def test_each_role_gets_what_its_access_allows_on_every_get_route(app, world, ro
         if access == PUBLIC:
             # Public pages are for everyone; the sign-in and registration forms send a signed-in user home.
             ok = let_through(response) and (response.status_code in (200, 302) or not complete)
+        elif (access == SIGNED_IN or role in access) and per_object(app, rule):
+            # The object's own rules decide (e.g. only the host); a refusal there is a 403, never a sign-in.
+            ok = response.status_code in (200, 403) if complete else response.status_code in (200, 403, 404)
         elif access == SIGNED_IN or role in access:
             ok = response.status_code == 200 if complete else let_through(response)
         elif is_api(path):

@@ -14,10 +14,13 @@ from community.auth import services
 from community.auth.models import User
 from community.core.permissions import admin_required, public
 from community.extensions import db, limiter, socketio
+from community.live import services as live_services
+from community.live.models import LiveSession
 from community.notifications import services as notification_services
 from community.threads import services as thread_services
 from config import ProductionConfig
 from tests.conftest import PASSWORD
+from tests.live_helpers import schedule
 from tests.test_i18n import forget_loaded_translations, html_lang, text_of, translated, use_fresh_catalogs
 
 CSRF_MESSAGE = "Your form expired or was sent from elsewhere. Please reload the page and try again."
@@ -155,8 +158,16 @@ def world(app, make, framework):
             "settings_token": notification_services.settings_token(waiting.id),
             "thread_id": thread.id,
             "post_id": post.id,
+            "feed_token": live_services.calendar_feed(admin_user),
             "code": "DM2",
         }
+    # The admin hosts a session that has ended, so its room, archive and host pages all open.
+    values["session_id"] = schedule(app, admin.id)
+    with app.app_context():
+        live = db.session.get(LiveSession, values["session_id"])
+        live_services.start(live, live.host)
+        live_services.chat(live, live.host, "Bem-vindos!")
+        live_services.end(live, live.host)
     return {"admin": admin, "waiting": waiting, "city": city, "values": values}
 
 

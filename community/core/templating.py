@@ -35,6 +35,7 @@ def init_app(app):
     app.jinja_env.filters["date"] = lambda value, format="medium": format_date(value, format) if value else ""
     app.jinja_env.globals.update(
         get_locale=get_locale,
+        current_zone=lambda: zone_label(str(get_timezone())),
         html_lang=html_lang,
         language_names=LANGUAGE_NAMES,
         role_label=lambda role: ROLE_LABELS[Role(role)],

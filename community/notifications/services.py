@@ -34,7 +34,10 @@ from community.extensions import db, socketio
 from community.notifications.models import EmailFrequency, Notification, NotificationSettings
 
 # The kinds of notice that have their own text; any other kind reads as a generic notice.
-KINDS = ("reply", "mention", "accepted")
+KINDS = ("reply", "mention", "accepted", "session_changed", "session_cancelled", "session_promoted", "session_reminder")
+# Notices about a date: a daily digest could come too late, so they are e-mailed at once unless the user chose
+# no e-mail at all.
+TIMELY_KINDS = ("session_changed", "session_cancelled", "session_promoted", "session_reminder")
 
 EMAIL_LABELS = {
     EmailFrequency.IMMEDIATE: _l("One e-mail for each notification, at once"),
@@ -121,7 +124,8 @@ def deliver(notification_ids):
             frequency = frequency or EmailFrequency.IMMEDIATE
             with force_locale(locale_of(user)):
                 _push(notification, user.id, counts.get(user.id, 0))
-                wants_email = frequency == EmailFrequency.IMMEDIATE and user.is_active
+                timely = notification.kind in TIMELY_KINDS and frequency != EmailFrequency.NEVER
+                wants_email = (frequency == EmailFrequency.IMMEDIATE or timely) and user.is_active
                 if wants_email and notification.emailed_at is None and notification.read_at is None:
                     try:
                         _send_notification_email(user, notification, frequency)
@@ -225,6 +229,15 @@ def message(notification):
         return _("%(name)s mentioned you in “%(title)s”", name=name, title=title)
     if notification.kind == "accepted":
         return _("%(name)s accepted your answer in “%(title)s”", name=name, title=title)
+    session = data.get("session_title") or _("a live session")
+    if notification.kind == "session_changed":
+        return _("The live session “%(title)s” has a new time", title=session)
+    if notification.kind == "session_cancelled":
+        return _("The live session “%(title)s” was cancelled", title=session)
+    if notification.kind == "session_promoted":
+        return _("A seat freed up: you are registered for “%(title)s”", title=session)
+    if notification.kind == "session_reminder":
+        return _("Reminder: the live session “%(title)s” starts soon", title=session)
     return _("You have a new notification.")
 
 

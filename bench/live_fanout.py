@@ -1,0 +1,893 @@
+"""Live room fan-out benchmark: delivery latency, losses and server memory with hundreds of sockets in one room.
+
+    .venv/bin/python bench/live_fanout.py           # the full run: 200 and 500 clients, gevent and threading
+    .venv/bin/python bench/live_fanout.py --quick   # 50 clients, 30 messages: to try it out
+    .venv/bin/python bench/live_fanout.py --clients 500 --messages 200 --modes gevent --servers app
+
+Progress goes to stderr; the last line of stdout is one JSON object with every figure. Everything lives in a
+temporary directory that is removed afterwards (a private PostgreSQL database with --database postgresql, dropped
+afterwards), the only network traffic is to 127.0.0.1, and every server and client process is stopped at the end.
+
+For each server (the app, and bench/live_bare_server.py, a Flask-SocketIO server that only broadcasts), each async
+mode (`gevent`: gunicorn -k gevent -w 1; `threading`: gunicorn -k gthread -w 1 with a thread per socket and more)
+and each number of clients, a fresh server is started and:
+
+1. setup: for the app, a mentor (the host) creates a session over the API and every participant registers for it;
+   the accounts and their API tokens were made once, in Python, on a database made by `flask db upgrade`.
+2. connect: client processes (4 by default) each open their share of the sockets to namespace `/live` with
+   {"token": ...}, and `join` the session; the host first, who also sends `start`. All sockets are in one room.
+   Then the bench waits until the server's CPU is idle again (presence updates of the joins are over).
+3. messages: a few participants ("senders") send `chat` at a steady pace, together `--rate` a second, each well
+   under the app's 10 events a second per socket. The text carries the send time (time.monotonic(), which all
+   processes of this machine share), so each receiver takes its latency from the `event` it gets.
+4. drain: once every chat is acknowledged, the clients wait until each socket has every acknowledged seq, or until
+   --drain-timeout; then each socket's events are checked: lost (an acknowledged seq never received), duplicated
+   (a seq received twice) and out of order (a seq not above the one before).
+
+Figures per run: p50/p90/p99/max delivery latency in ms over every (socket, message), lost, duplicated and out of
+order, the server's peak memory (VmHWM of the gunicorn worker, from /proc) and CPU time, and the client processes'
+CPU share (near 1.0 would mean a client could not keep up, so the figures would measure the clients). `ratios`
+gives app p99 / bare p99 for each mode and client count. The clients are asyncio sockets speaking Engine.IO 4 /
+Socket.IO 5 over a WebSocket (wsproto, which simple-websocket already brings): one thread per process can follow a
+few hundred sockets, where python-socketio's threaded client would need two threads per socket.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, CloseConnection, Ping, RejectConnection, Request, TextMessage
+from wsproto.events import Message as WsMessage
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMESPACE = "/live"
+SOCKET_PATH = "/socket.io/?EIO=4&transport=websocket"
+PASSWORD = "correct horse battery"  # noqa: S105 (made-up people on a throwaway database)
+HASH_METHOD = "pbkdf2:sha256:1000"  # only API tokens are used; a cheap hash makes 500 accounts in a second
+EVENTS_PER_SOCKET_LIMIT = 10  # per second: the app refuses more from one socket
+TARGET_P99_MS = 100
+TARGET_RATIO = 2
+REFERENCE_BARE_500 = {"gevent": {"p50_ms": 24, "p99_ms": 42}, "threading": {"p50_ms": 55}}  # from the issue
+
+FULL = {"clients": "200,500", "messages": 100}
+QUICK = {"clients": "50", "messages": 30}
+
+
+def log(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def raise_fd_limit():
+    """Every socket is a file descriptor on both ends: lift the soft limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def machine():
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "fd_limit": raise_fd_limit(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+# --- The client: Engine.IO 4 / Socket.IO 5 over a WebSocket, on asyncio. ---------------------------------------
+
+EVENT_HEAD = f"42{NAMESPACE},"  # an event packet of the namespace, then its JSON array
+EVENT_PREFIX = EVENT_HEAD + '["event",'
+PRESENCE_PREFIX = EVENT_HEAD + '["presence",'
+
+
+class SocketClosed(Exception):
+    pass
+
+
+class Stop(Exception):
+    """The coordinator ends the run early."""
+
+
+class LiveSocket:
+    """One Socket.IO connection to namespace /live. Broadcast `event`s are kept raw with their arrival time (the
+    time the bytes were read, before any parsing) and decoded after the run; acks resolve futures."""
+
+    def __init__(self, index, token, host, port):
+        self.index, self.token, self.host, self.port = index, token, host, port
+        self.events = []  # (arrival monotonic, raw packet)
+        self._decoded = []
+        self.presence = 0
+        self.other = {}  # other server events by name
+        self.closed_reason = None
+        self.join_ack = None
+        self._acks = {}
+        self._next_ack = 0
+        self._opened = None
+        self._connected = None
+        self._reader = self._writer = self._task = None
+        self._ws = WSConnection(ConnectionType.CLIENT)
+
+    @property
+    def open(self):
+        return self._task is not None and self.closed_reason is None
+
+    async def connect(self, timeout):
+        loop = asyncio.get_running_loop()
+        self._opened, self._connected = loop.create_future(), loop.create_future()
+        self._reader, self._writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), timeout)
+        self._writer.write(self._ws.send(Request(host=f"{self.host}:{self.port}", target=SOCKET_PATH)))
+        self._task = asyncio.create_task(self._read_loop())
+        await asyncio.wait_for(self._opened, timeout)
+        self._send(f"40{NAMESPACE}," + json.dumps({"token": self.token}))
+        await asyncio.wait_for(self._connected, timeout)
+
+    async def call(self, event, data, timeout=30):
+        """Emit `event` with an ack and return the ack's payload."""
+        return await asyncio.wait_for(self.emit(event, data), timeout)
+
+    def emit(self, event, data):
+        """Send `event` now; return a future of its ack."""
+        if not self.open:
+            raise SocketClosed(self.closed_reason or "not connected")
+        self._next_ack += 1
+        future = asyncio.get_running_loop().create_future()
+        self._acks[self._next_ack] = future
+        self._send(f"42{NAMESPACE},{self._next_ack}" + json.dumps([event, data], separators=(",", ":")))
+        return future
+
+    async def close(self):
+        if self._writer is None:
+            return
+        if self.open:
+            with contextlib.suppress(Exception):
+                self._send(f"41{NAMESPACE},")
+                self._writer.write(self._ws.send(CloseConnection(code=1000)))
+                await asyncio.wait_for(self._writer.drain(), 2)
+        self._finish("closed by the bench")
+        self._writer.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    def _send(self, text):
+        self._writer.write(self._ws.send(WsMessage(data=text)))
+
+    async def _read_loop(self):
+        parts = []
+        try:
+            while True:
+                chunk = await self._reader.read(1 << 18)
+                arrived = time.monotonic()
+                self._ws.receive_data(chunk or None)
+                for event in self._ws.events():
+                    if isinstance(event, TextMessage):
+                        parts.append(event.data)
+                        if event.message_finished:
+                            self._packet("".join(parts), arrived)
+                            parts.clear()
+                    elif isinstance(event, Ping):
+                        self._writer.write(self._ws.send(event.response()))
+                    elif isinstance(event, AcceptConnection):
+                        pass
+                    elif isinstance(event, RejectConnection):
+                        raise SocketClosed(f"websocket refused ({event.status_code})")
+                    elif isinstance(event, CloseConnection):
+                        raise SocketClosed(f"websocket closed by the server ({event.code})")
+                if not chunk:
+                    raise SocketClosed("connection closed by the server")
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # any end of the connection is recorded, and counted as a disconnection
+            self._finish(str(error) or type(error).__name__)
+
+    def _finish(self, reason):
+        if self.closed_reason is None:
+            self.closed_reason = reason
+        for future in (self._opened, self._connected, *self._acks.values()):
+            if future is not None and not future.done():
+                future.set_exception(SocketClosed(reason))
+
+    def _packet(self, text, arrived):
+        if text.startswith(EVENT_PREFIX):  # the hot path: keep it raw, decode after the run
+            self.events.append((arrived, text))
+        elif text.startswith(PRESENCE_PREFIX):
+            self.presence += 1
+        elif text == "2":
+            self._send("3")  # Engine.IO ping, pong
+        elif text.startswith("0"):
+            if not self._opened.done():
+                self._opened.set_result(json.loads(text[1:]))
+        elif text.startswith("4"):
+            self._socketio_packet(text[1:])
+        elif text.startswith("1"):
+            self._finish("engine.io close from the server")
+
+    def _socketio_packet(self, text):
+        kind, rest = text[0], text[1:]
+        if rest.startswith("/"):
+            namespace, _sep, rest = rest.partition(",")
+            if namespace != NAMESPACE:
+                return
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        ack_id, payload = (int(rest[:digits]) if digits else None), rest[digits:]
+        if kind == "0" and not self._connected.done():
+            self._connected.set_result(True)
+        elif kind == "4" and not self._connected.done():
+            self._connected.set_exception(SocketClosed(f"connect refused: {payload}"))
+        elif kind == "3" and ack_id in self._acks:
+            future = self._acks.pop(ack_id)
+            args = json.loads(payload)
+            if not future.done():
+                future.set_result(args[0] if args else None)
+        elif kind == "2":
+            name = json.loads(payload)[0]
+            self.other[name] = self.other.get(name, 0) + 1
+        elif kind == "1":
+            self._finish("disconnected by the server")
+
+    def deliveries(self):
+        """The broadcast events received so far: (seq, type, arrival, send time taken from a bench chat's text)."""
+        for arrived, text in self.events[len(self._decoded) :]:
+            event = json.loads(text[len(EVENT_HEAD) :])[1]
+            data = event.get("data") or {}
+            sent = None
+            if event.get("type") == "chat" and isinstance(data.get("text"), str):
+                words = data["text"].split()
+                if len(words) == 4 and words[0] == "bench":
+                    sent = float(words[3])
+            self._decoded.append((event.get("seq"), event.get("type"), arrived, sent))
+        return self._decoded
+
+
+class ClientProcess:
+    """A share of the sockets, driven by the coordinator through a pipe: host, connect, go, expect, close."""
+
+    def __init__(self, pipe, spec):
+        self.pipe, self.spec = pipe, spec
+        self.sockets = {}
+
+    async def receive(self, expected):
+        message = await asyncio.get_running_loop().run_in_executor(None, self.pipe.recv)
+        if message[0] == "close" and expected != "close":
+            raise Stop
+        if message[0] != expected:
+            raise RuntimeError(f"client process expected {expected!r}, got {message[0]!r}")
+        return message[1]
+
+    async def run(self):
+        spec = self.spec
+        try:
+            if spec.get("host"):
+                host = await self.connect_one(spec["host"], start=True)
+                self.pipe.send(("host", host))
+            await self.receive("connect")
+            started = time.monotonic()
+            limit = asyncio.Semaphore(spec["connect_concurrency"])
+
+            async def limited(client):
+                async with limit:
+                    return await self.connect_one(client)
+
+            outcomes = await asyncio.gather(*(limited(client) for client in spec["clients"]))
+            failures = [outcome["error"] for outcome in outcomes if not outcome["ok"]]
+            self.pipe.send(("connected", {"seconds": time.monotonic() - started, "failures": failures}))
+            start_at = await self.receive("go")
+            cpu, wall = time.process_time(), time.monotonic()
+            self.pipe.send(("sent", await self.send_chats(start_at)))
+            busy = (time.process_time() - cpu) / (time.monotonic() - wall)  # this process's share of a core
+            expected = await self.receive("expect")
+            result = await self.collect(set(expected["seqs"]), expected["timeout"])
+            self.pipe.send(("result", {**result, "cpu_share": busy}))
+            await self.receive("close")
+        except Stop:
+            pass
+        finally:
+            await asyncio.gather(*(sock.close() for sock in self.sockets.values()), return_exceptions=True)
+
+    async def connect_one(self, client, start=False):
+        sock = LiveSocket(client["index"], client["token"], self.spec["server_host"], self.spec["port"])
+        self.sockets[client["index"]] = sock
+        try:
+            await sock.connect(self.spec["timeout"])
+            sock.join_ack = await sock.call("join", {"session_id": self.spec["session_id"], "after_seq": 0})
+            if not (isinstance(sock.join_ack, dict) and sock.join_ack.get("ok")):
+                raise RuntimeError(f"join answered {sock.join_ack}")
+            if start:
+                ack = await sock.call("start", {"session_id": self.spec["session_id"]})
+                if not (isinstance(ack, dict) and ack.get("ok")):
+                    raise RuntimeError(f"start answered {ack}")
+            return {"ok": True, "last_seq": sock.join_ack.get("last_seq")}
+        except Exception as error:
+            await sock.close()
+            return {"ok": False, "error": f"client {client['index']}: {type(error).__name__}: {error}"}
+
+    async def send_chats(self, start_at):
+        """Each sender of this process sends its chats at their times; the acks are awaited afterwards."""
+
+        async def sender(sock, schedule):
+            pending = []
+            for number, offset in schedule:
+                await asyncio.sleep(max(0.0, start_at + offset - time.monotonic()))
+                sent = time.monotonic()
+                try:
+                    text = f"bench {sock.index} {number} {sent:.6f}"
+                    pending.append((number, sent, sock.emit("chat", {"session_id": self.spec["session_id"],
+                                                                     "text": text})))  # fmt: skip
+                except SocketClosed as error:
+                    pending.append((number, sent, error))
+            rows = []
+            for number, sent, ack in pending:
+                try:
+                    answer = await asyncio.wait_for(ack, self.spec["timeout"]) if asyncio.isfuture(ack) else ack
+                except (SocketClosed, TimeoutError) as error:
+                    answer = error
+                if isinstance(answer, dict) and answer.get("ok"):
+                    rows.append({"number": number, "sent": sent, "seq": answer.get("seq")})
+                else:
+                    rows.append({"number": number, "sent": sent, "error": repr(answer)})
+            return rows
+
+        senders = [
+            sender(self.sockets[index], schedule)
+            for index, schedule in self.spec["schedules"].items()
+            if index in self.sockets and self.sockets[index].open
+        ]
+        missing = [
+            index for index in self.spec["schedules"] if index not in self.sockets or not self.sockets[index].open
+        ]
+        results = [row for rows in await asyncio.gather(*senders) for row in rows]
+        results += [
+            {"number": number, "sent": None, "error": "the sender is not connected"}
+            for index in missing
+            for number, _offset in self.spec["schedules"][index]
+        ]
+        return results
+
+    async def collect(self, expected, timeout):
+        """Wait until every open socket has every expected seq (or the timeout), then check each socket's stream."""
+        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        while time.monotonic() < deadline:
+            if all(expected <= {row[0] for row in sock.deliveries()} for sock in self.sockets.values() if sock.open):
+                break
+            await asyncio.sleep(0.25)
+        waited = time.monotonic() - started
+        latencies, lost, duplicated, out_of_order, sockets, closed = [], 0, 0, 0, 0, []
+        for sock in self.sockets.values():
+            if sock.join_ack is None:
+                continue  # never connected: counted as a connection failure
+            sockets += 1
+            if not sock.open:
+                closed.append(f"client {sock.index}: {sock.closed_reason}")
+            seen, previous = set(), None
+            for seq, _type, arrived, sent in sock.deliveries():
+                if seq in seen:
+                    duplicated += 1
+                    continue
+                if previous is not None and (not isinstance(seq, int) or seq <= previous):
+                    out_of_order += 1
+                seen.add(seq)
+                previous = seq if isinstance(seq, int) else previous
+                if seq in expected and sent is not None:
+                    latencies.append((arrived - sent) * 1000)
+            lost += len(expected - seen)
+        return {
+            "latencies_ms": latencies,
+            "lost": lost,
+            "duplicated": duplicated,
+            "out_of_order": out_of_order,
+            "sockets": sockets,
+            "closed": closed,
+            "presence_updates": sum(sock.presence for sock in self.sockets.values()),
+            "other_events": sum(sum(sock.other.values()) for sock in self.sockets.values()),
+            "drain_seconds": waited,
+        }
+
+
+def client_main(pipe, spec):
+    """Entry point of a client process."""
+    raise_fd_limit()
+    try:
+        asyncio.run(ClientProcess(pipe, spec).run())
+    except Exception as error:
+        with contextlib.suppress(OSError):
+            pipe.send(("error", f"{type(error).__name__}: {error}"))
+        raise
+
+
+# --- Servers. ----------------------------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def worker_options(mode, clients):
+    """gunicorn flags for one worker of the mode. gunicorn refuses connections beyond --worker-connections (1000
+    by default) without a word, so it is raised; in threading mode each socket holds a gthread thread for life."""
+    connections = ["-w", "1", "--worker-connections", str(max(4000, 4 * clients))]
+    if mode == "gevent":
+        return ["-k", "gevent", *connections]
+    return ["-k", "gthread", "--threads", str(clients + 100), *connections]
+
+
+@contextlib.contextmanager
+def gunicorn(kind, mode, clients, env, workdir, timeout=60):
+    """Serve the app (`wsgi:app`) or the bare server with one worker; yield (port, master pid); stop it after."""
+    port = free_port()
+    env = {**env, "SOCKETIO_ASYNC_MODE": mode, "SITE_URL": f"http://127.0.0.1:{port}"}
+    command = [str(Path(sys.executable).parent / "gunicorn"), *worker_options(mode, clients)]
+    command += ["--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning"]
+    command += ["wsgi:app"] if kind == "app" else ["--pythonpath", str(ROOT / "bench"), "live_bare_server:app"]
+    log_path = workdir / f"gunicorn-{kind}-{mode}-{clients}.log"
+    with open(log_path, "w+") as server_log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while not answers(port, "/health" if kind == "bare" else "/"):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn ({kind}, {mode}) did not start:\n{log_path.read_text()[-3000:]}")
+                time.sleep(0.3)
+            yield port, process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            errors = [line for line in log_path.read_text().splitlines() if "Traceback" in line or "ERROR" in line]
+            if errors:
+                log(f"{kind}/{mode}/{clients}: {len(errors)} errors in the server log, e.g. {errors[0]}")
+
+
+def answers(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            return response.status < 500
+    except urllib.error.HTTPError as error:
+        return error.code < 500
+    except OSError:
+        return False
+
+
+def server_processes(pid):
+    """The gunicorn master and its workers."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *map(int, children)]
+
+
+def status_kb(pid, field):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return 0
+
+
+def server_memory(pid):
+    """Peak (VmHWM) and current (VmRSS) resident memory in MB of the worker(s), and of the master."""
+    workers = server_processes(pid)[1:]
+    return {
+        "server_peak_mb": round(sum(status_kb(worker, "VmHWM") for worker in workers) / 1024, 1),
+        "server_rss_mb": round(sum(status_kb(worker, "VmRSS") for worker in workers) / 1024, 1),
+        "master_peak_mb": round(status_kb(pid, "VmHWM") / 1024, 1),
+        "server_threads": sum(status_kb(worker, "Threads") for worker in workers),
+    }
+
+
+def cpu_seconds(pids):
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime and stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid, quiet=1.5, quiet_share=0.05, most=60):
+    """Wait until the server uses under `quiet_share` of a core for `quiet` seconds: the joins and the presence
+    lists they cause are over (the app sends presence at most once a second)."""
+    started = time.monotonic()
+    pids = server_processes(pid)
+    while time.monotonic() - started < most:
+        before = cpu_seconds(pids)
+        time.sleep(quiet)
+        if cpu_seconds(pids) - before < quiet_share * quiet + 1e-9:
+            break
+    return round(time.monotonic() - started, 1)
+
+
+# --- The app's side: database, accounts, the session. ------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def database(kind, workdir, postgres_url):
+    """A SQLite file in the work folder, or a private PostgreSQL database created here and dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'bench.db'}"
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = sql.Identifier(f"bench_live_{os.getpid()}")
+    with psycopg.connect(f"{postgres_url}/postgres", autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    try:
+        yield f"{postgres_url}/bench_live_{os.getpid()}"
+    finally:
+        with psycopg.connect(f"{postgres_url}/postgres", autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+
+
+def app_environment(database_url, workdir):
+    return {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(workdir / "instance"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "FLASK_APP": "wsgi.py",
+    }
+
+
+def prepare_app_database(env, participants):
+    """The schema and the framework through the flask commands, then the accounts and their tokens in Python."""
+    flask = str(Path(sys.executable).parent / "flask")
+    for command in (["db", "upgrade"], ["framework", "load"]):
+        subprocess.run([flask, *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+    os.environ.update({key: env[key] for key in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "INSTANCE_PATH")})
+    sys.path.insert(0, str(ROOT))
+    from community import create_app
+    from community.auth import services
+    from community.extensions import db
+
+    app = create_app("production", {"PASSWORD_HASH_METHOD": HASH_METHOD})
+    with app.app_context():
+        host = services.create_user("host@bench.example.org", "Bench Host", PASSWORD, role="mentor")
+        people = [
+            services.create_user(f"p{number}@bench.example.org", f"Bench Person {number}", PASSWORD)
+            for number in range(1, participants + 1)
+        ]
+        tokens = [services.issue_api_token(user, "bench")[1] for user in (host, *people)]
+        db.session.commit()
+        db.engine.dispose()
+    return tokens  # the host's first
+
+
+def api(port, method, path, token, body=None):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http://127.0.0.1 only)
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")[:500]
+
+
+def registered(answer):
+    status, body = answer
+    return status in (200, 201) and isinstance(body, dict) and body.get("status") == "registered"
+
+
+def open_session(port, tokens):
+    """The host creates a session; every participant registers for it. Returns its id."""
+    now = datetime.now(UTC).astimezone()
+    status, session = api(port, "POST", "/api/v1/sessions", tokens[0], {
+        "title": "Bench", "agenda": "", "starts_at": (now + timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=2)).isoformat(), "timezone": "America/Sao_Paulo", "capacity": 1000,
+        "language": "pt_BR", "practice_areas": ["DM"], "criteria": [], "video_url": "",
+    })  # fmt: skip
+    if status != 201:
+        raise RuntimeError(f"POST /api/v1/sessions answered {status}: {session}")
+    session_id = session["id"]
+
+    def register(token):
+        return api(port, "POST", f"/api/v1/sessions/{session_id}/registration", token)
+
+    with ThreadPoolExecutor(8) as pool:
+        refused = [answer for answer in pool.map(register, tokens[1:]) if not registered(answer)]
+    if refused:
+        raise RuntimeError(f"{len(refused)} registrations refused, e.g. {refused[0]}")
+    return session_id
+
+
+# --- One run. ----------------------------------------------------------------------------------------------------
+
+
+def schedules(clients, messages, rate, senders):
+    """Message k goes at k / rate seconds from the start, from sender k % senders (participants 1..senders)."""
+    plan = {index: [] for index in range(1, senders + 1)}
+    for number in range(messages):
+        plan[1 + number % senders].append((number, number / rate))
+    return plan
+
+
+class Coordinator:
+    """Starts the client processes of one run and drives them stage by stage."""
+
+    def __init__(self, processes, port, session_id, tokens, clients, plan, args):
+        context = multiprocessing.get_context("spawn")
+        self.pipes, self.processes = [], []
+        shares = [[] for _ in range(processes)]
+        for index in range(1, clients):
+            shares[index % processes].append({"index": index, "token": tokens[index]})
+        for number, share in enumerate(shares):
+            mine = {index for index in plan if index % processes == number}
+            spec = {
+                "server_host": "127.0.0.1",
+                "port": port,
+                "session_id": session_id,
+                "host": {"index": 0, "token": tokens[0]} if number == 0 else None,
+                "clients": share,
+                "schedules": {index: plan[index] for index in mine},
+                "timeout": args.timeout,
+                "connect_concurrency": args.connect_concurrency,
+            }
+            parent, child = context.Pipe()
+            process = context.Process(target=client_main, args=(child, spec), daemon=True)
+            process.start()
+            child.close()
+            self.pipes.append(parent)
+            self.processes.append(process)
+
+    def receive(self, pipe, expected, timeout):
+        if not pipe.poll(timeout):
+            raise RuntimeError(f"a client process did not report {expected!r} within {timeout:.0f}s")
+        kind, payload = pipe.recv()
+        if kind != expected:
+            raise RuntimeError(f"a client process reported {kind!r} instead of {expected!r}: {payload}")
+        return payload
+
+    def gather(self, expected, timeout):
+        return [self.receive(pipe, expected, timeout) for pipe in self.pipes]
+
+    def tell(self, kind, payload=None):
+        for pipe in self.pipes:
+            pipe.send((kind, payload))
+
+    def stop(self):
+        for pipe in self.pipes:
+            with contextlib.suppress(OSError):
+                pipe.send(("close", None))
+        for process in self.processes:
+            process.join(timeout=15)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def measure(kind, mode, clients, args, env, workdir, tokens):
+    """One server, one mode, one number of clients (the host included): the figures of the run."""
+    plan = schedules(clients, args.messages, args.rate, args.senders)
+    with gunicorn(kind, mode, clients, env, workdir) as (port, pid):
+        session_id = open_session(port, tokens[:clients]) if kind == "app" else 1
+        coordinator = Coordinator(args.processes, port, session_id, tokens, clients, plan, args)
+        try:
+            host = coordinator.receive(coordinator.pipes[0], "host", args.timeout + 30)
+            if not host["ok"]:
+                raise RuntimeError(f"the host could not open the room: {host['error']}")
+            started = time.monotonic()
+            coordinator.tell("connect")
+            connected = coordinator.gather("connected", args.timeout * 4 + clients)
+            connect_seconds = time.monotonic() - started
+            failures = [failure for report in connected for failure in report["failures"]]
+            if failures:
+                log(f"{kind}/{mode}/{clients}: {len(failures)} sockets did not connect, e.g. {failures[0]}")
+            settle_seconds = settle(pid)
+            pids = server_processes(pid)
+            cpu_before, go = cpu_seconds(pids), time.monotonic()
+            coordinator.tell("go", go + 0.5)
+            sent = [row for rows in coordinator.gather("sent", args.messages / args.rate + args.timeout + 30)
+                    for row in rows]  # fmt: skip
+            acked = sorted(row["seq"] for row in sent if "seq" in row)
+            coordinator.tell("expect", {"seqs": acked, "timeout": args.drain_timeout})
+            results = coordinator.gather("result", args.drain_timeout + 60)
+            server_cpu = cpu_seconds(pids) - cpu_before
+            elapsed = time.monotonic() - go
+            memory = server_memory(pid)
+        finally:
+            coordinator.stop()
+    latencies = [value for result in results for value in result["latencies_ms"]]
+    send_errors = [row["error"] for row in sent if "error" in row]
+    if send_errors:
+        log(f"{kind}/{mode}/{clients}: {len(send_errors)} chats refused, e.g. {send_errors[0]}")
+    closed = [reason for result in results for reason in result["closed"]]
+    figures = {
+        "clients": clients,
+        "connected": sum(result["sockets"] for result in results),
+        "connect_failures": len(failures),
+        "messages": args.messages,
+        "acked": len(acked),
+        "send_errors": len(send_errors),
+        "deliveries": len(latencies),
+        "expected_deliveries": len(acked) * sum(result["sockets"] for result in results),
+        "lost": sum(result["lost"] for result in results),
+        "duplicated": sum(result["duplicated"] for result in results),
+        "out_of_order": sum(result["out_of_order"] for result in results),
+        "disconnected": len(closed),
+        "p50_ms": round(percentile(latencies, 0.50), 1) if latencies else None,
+        "p90_ms": round(percentile(latencies, 0.90), 1) if latencies else None,
+        "p99_ms": round(percentile(latencies, 0.99), 1) if latencies else None,
+        "max_ms": round(max(latencies), 1) if latencies else None,
+        "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
+        **memory,
+        "server_cpu_seconds": round(server_cpu, 2),
+        "server_cpu_ms_per_message": round(server_cpu * 1000 / max(1, len(acked)), 1),
+        "client_cpu_share_max": round(max(result["cpu_share"] for result in results), 2),
+        "presence_updates": sum(result["presence_updates"] for result in results),
+        "connect_seconds": round(connect_seconds, 1),
+        "settle_seconds": settle_seconds,
+        "messages_seconds": round(elapsed, 1),
+        "drain_seconds": round(max(result["drain_seconds"] for result in results), 1),
+    }
+    if closed:
+        figures["disconnections"] = closed[:3]
+    return figures
+
+
+# --- The run. ----------------------------------------------------------------------------------------------------
+
+
+def summary(runs, modes, sizes):
+    """app p99 / bare p99, and the issue's targets, for each mode."""
+    ratios, targets = {}, {}
+    for mode in modes:
+        bare, app = runs.get("bare", {}).get(mode, {}), runs.get("app", {}).get(mode, {})
+        ratios[mode] = {
+            str(clients): round(app[str(clients)]["p99_ms"] / bare[str(clients)]["p99_ms"], 2)
+            for clients in sizes
+            if app.get(str(clients), {}).get("p99_ms") and bare.get(str(clients), {}).get("p99_ms")
+        }
+        measured = [figures for figures in app.values() if "p99_ms" in figures]
+        if not measured:
+            continue
+        largest = max(measured, key=lambda figures: figures["clients"])
+        targets[mode] = {
+            "no_loss": all(f["lost"] == 0 and f["connect_failures"] == 0 and f["send_errors"] == 0 for f in measured),
+            "no_duplicates": all(f["duplicated"] == 0 for f in measured),
+            "in_order": all(f["out_of_order"] == 0 for f in measured),
+            f"p99_under_{TARGET_P99_MS}ms_at_{largest['clients']}": (largest["p99_ms"] or 1e9) < TARGET_P99_MS,
+            f"within_{TARGET_RATIO}x_bare": bool(ratios[mode]) and max(ratios[mode].values()) <= TARGET_RATIO,
+        }
+    return ratios, targets
+
+
+def best_mode(runs, modes, sizes):
+    """The mode with the lowest app p99 at the most clients, among those that lost nothing."""
+    largest = str(max(sizes))
+    candidates = {
+        mode: figures["p99_ms"]
+        for mode in modes
+        if (figures := runs.get("app", {}).get(mode, {}).get(largest, {})).get("p99_ms") is not None
+        and figures["lost"] == 0
+    }
+    return min(candidates, key=candidates.get) if candidates else None
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    quick = f"{QUICK['clients']} clients, {QUICK['messages']} messages"
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument("--clients", help=f"sockets per run, the host included (default {FULL['clients']})")
+    parser.add_argument("--messages", type=int, help=f"chats per run (default {FULL['messages']})")
+    parser.add_argument("--modes", default="gevent,threading", help="async modes (default gevent,threading)")
+    parser.add_argument("--servers", default="bare,app", help="bare, app or both (default bare,app)")
+    parser.add_argument("--rate", type=float, default=10.0, help="chats a second, all senders together (10)")
+    parser.add_argument("--senders", type=int, default=5, help="participants who send the chats (5)")
+    parser.add_argument("--processes", type=int, default=4, help="client processes (4)")
+    parser.add_argument("--connect-concurrency", type=int, default=10, help="connections opened at once per process")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds for a connection or an ack (30)")
+    parser.add_argument("--drain-timeout", type=float, default=20.0, help="seconds to wait for deliveries (20)")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite", help="the app's database")
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432",
+                        help="a PostgreSQL server where a private database is created (and dropped)")  # fmt: skip
+    args = parser.parse_args()
+    preset = QUICK if args.quick else FULL
+    args.sizes = [int(value) for value in (args.clients or preset["clients"]).split(",")]
+    args.messages = args.messages or preset["messages"]
+    args.modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
+    args.servers = [server.strip() for server in args.servers.split(",") if server.strip()]
+    if not set(args.modes) <= {"gevent", "threading"} or not set(args.servers) <= {"bare", "app"}:
+        parser.error("modes are gevent and threading, servers bare and app")
+    if args.rate / args.senders >= EVENTS_PER_SOCKET_LIMIT:
+        parser.error(f"each sender would send {args.rate / args.senders:.1f} chats a second; the app allows under 10")
+    if min(args.sizes) <= args.senders:
+        parser.error("every run needs more clients than senders")
+    return args
+
+
+def main():
+    args = parse_args()
+    results = {
+        "bench": "live_fanout",
+        "mode": "quick" if args.quick else "full",
+        "machine": machine(),
+        "settings": {
+            "clients": args.sizes,
+            "messages": args.messages,
+            "modes": args.modes,
+            "servers": args.servers,
+            "rate_per_second": args.rate,
+            "senders": args.senders,
+            "client_processes": args.processes,
+            "database": args.database,
+            "workers": {mode: " ".join(worker_options(mode, max(args.sizes))) for mode in args.modes},
+        },
+        "targets": {"p99_ms": TARGET_P99_MS, "app_over_bare_p99": TARGET_RATIO, "lost": 0, "duplicated": 0},
+        "reference_bare_500": REFERENCE_BARE_500,
+        "runs": {},
+    }
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
+        workdir = Path(tmp)
+        with database(args.database, workdir, args.postgres_url) as database_url:
+            env = app_environment(database_url, workdir)
+            if "app" in args.servers:
+                log(f"setup: schema, framework and {max(args.sizes)} accounts on {args.database}")
+                tokens = prepare_app_database(env, max(args.sizes) - 1)
+            else:
+                tokens = [f"bare-{index}" for index in range(max(args.sizes))]
+            for kind in args.servers:
+                for mode in args.modes:
+                    for clients in args.sizes:
+                        log(f"{kind}/{mode}/{clients}: starting")
+                        try:
+                            figures = measure(kind, mode, clients, args, env, workdir, tokens)
+                        except (OSError, EOFError, RuntimeError, subprocess.SubprocessError) as error:
+                            figures = {"clients": clients, "error": str(error)[:2000]}
+                        log(f"{kind}/{mode}/{clients}: {figures}")
+                        results["runs"].setdefault(kind, {}).setdefault(mode, {})[str(clients)] = figures
+    results["ratios_app_over_bare_p99"], results["targets_met"] = summary(results["runs"], args.modes, args.sizes)
+    results["best_mode"] = best_mode(results["runs"], args.modes, args.sizes)
+    results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(results, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

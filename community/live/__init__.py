@@ -1,0 +1,1 @@
+"""Live sessions: scheduling, registration, calendars, the real-time room and its archive."""

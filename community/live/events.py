@@ -1,0 +1,244 @@
+"""The live room on Socket.IO namespace /live (protocol in DESIGN.md, "Real time").
+
+Each client event carries `session_id` and is answered with an ack, `{ok: true, ...}` or
+`{ok: false, error, message}`. A socket must `join` a session before acting in it; every event checks its user
+and the room's rules again, and a socket sending more than LIVE_EVENTS_PER_SECOND events is refused before any
+work is done, so a flood costs the others nothing.
+"""
+
+import threading
+
+from flask import current_app, request, session
+from flask_babel import lazy_gettext as _l
+from flask_socketio import Namespace, join_room, leave_room
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from community.auth.sockets import authenticate_connection, join_identity_rooms, socket_user
+from community.core.permissions import SIGNED_IN, access
+from community.extensions import db, socketio
+from community.live import services
+from community.live.models import LiveSession
+from community.live.services import NAMESPACE, RoomError
+
+_JOINED = "live_sessions"  # the sessions this socket has joined, in its Socket.IO session
+_limiter = MovingWindowRateLimiter(MemoryStorage())
+_presence_pending = set()
+_presence_guard = threading.Lock()
+
+
+def _error(code, message):
+    return {"ok": False, "error": code, "message": str(message)}
+
+
+def room_event(handler):
+    """Run a room event: check the rate, the user, the payload's session and that this socket joined it.
+
+    The handler is called as handler(live, user, data) and returns the ack's extra fields.
+    """
+
+    def wrapped(self, data=None):
+        limit = RateLimitItemPerSecond(current_app.config["LIVE_EVENTS_PER_SECOND"])
+        if not _limiter.hit(limit, "live", request.sid):
+            return _error("rate_limited", _l("Slow down: too many messages at once."))
+        user = socket_user()
+        if user is None:
+            return _error("unauthorized", _l("Please sign in to continue."))
+        if not isinstance(data, dict):
+            return _error("invalid", _l("Send an object with the session_id."))
+        session_id = services.as_id(data.get("session_id"))
+        live = db.session.get(LiveSession, session_id) if session_id else None
+        if live is None:
+            return _error("not_found", _l("We could not find that session."))
+        if live.id not in session.get(_JOINED, []):
+            return _error("not_joined", _l("Join the session's room first."))
+        try:
+            if live.host_id != user.id:
+                services.check_entry(live, user)
+            return {"ok": True, **(handler(self, live, user, data) or {})}
+        except RoomError as error:
+            db.session.rollback()
+            return error.ack()
+
+    wrapped.__name__ = handler.__name__
+    wrapped.__doc__ = handler.__doc__
+    wrapped.access = SIGNED_IN
+    return wrapped
+
+
+class LiveNamespace(Namespace):
+    """Namespace /live: the rooms of live sessions."""
+
+    @access(SIGNED_IN)
+    def on_connect(self, auth=None):
+        """Signed-in users (cookie) or API clients ({"token": ...}); others are refused."""
+        user = authenticate_connection(auth)
+        join_identity_rooms(user)
+
+    @access(SIGNED_IN)
+    def on_disconnect(self, reason=None):
+        for session_id in services.leave(request.sid):
+            announce_presence(session_id)
+
+    @access(SIGNED_IN)
+    def on_join(self, data=None):
+        """join {session_id, after_seq}: come into the room; answers the state and every event after after_seq."""
+        user = socket_user()
+        if user is None:
+            return _error("unauthorized", _l("Please sign in to continue."))
+        if not isinstance(data, dict):
+            return _error("invalid", _l("Send an object with the session_id."))
+        session_id = services.as_id(data.get("session_id"))
+        after_seq = data.get("after_seq", 0)
+        if after_seq is None:
+            after_seq = 0
+        if not isinstance(after_seq, int) or isinstance(after_seq, bool) or not 0 <= after_seq <= services.ID_MAX:
+            return _error("invalid", _l("after_seq is the number of the last event you saw, or 0."))
+        live = db.session.get(LiveSession, session_id) if session_id else None
+        try:
+            services.enter(live, user, request.sid)
+        except RoomError as error:
+            db.session.rollback()
+            return error.ack()
+        # Join before reading the log: an event stored meanwhile comes both ways, and the client keeps it once.
+        join_room(services.room(live.id))
+        join_room(services.room(live.id, "host" if user.id == live.host_id else "audience"))
+        joined = session.get(_JOINED, [])
+        if live.id not in joined:
+            session[_JOINED] = [*joined, live.id]
+        events = services.events_after(live, user, after_seq)
+        announce_presence(live.id)
+        return {
+            "ok": True,
+            "session": services.session_state(live, user),
+            "participants": services.participants(live),
+            "events": events,
+            "last_seq": events[-1]["seq"] if events else min(after_seq, live.last_seq),
+        }
+
+    @access(SIGNED_IN)
+    def on_leave(self, data=None):
+        """leave {session_id}: step out of the room (closing the page does the same)."""
+        session_id = services.as_id(data.get("session_id")) if isinstance(data, dict) else None
+        joined = session.get(_JOINED, [])
+        if session_id not in joined:
+            return _error("not_joined", _l("Join the session's room first."))
+        session[_JOINED] = [sid for sid in joined if sid != session_id]
+        for part in (None, "host", "audience"):
+            leave_room(services.room(session_id, part))
+        for changed in services.leave(request.sid):
+            announce_presence(changed)
+        return {"ok": True}
+
+    @room_event
+    def on_chat(self, live, user, data):
+        """chat {text}: a message to the room, up to 2,000 characters."""
+        return {"seq": services.chat(live, user, data.get("text")).seq}
+
+    @room_event
+    def on_question(self, live, user, data):
+        """question {text, anonymous}: ask the host; anonymous hides the asker from the others."""
+        event, question = services.ask(live, user, data.get("text"), data.get("anonymous", False))
+        return {"seq": event.seq, "question_id": question.id}
+
+    @room_event
+    def on_upvote(self, live, user, data):
+        """upvote {question_id}: once per person, not one's own."""
+        return {"seq": services.upvote(live, user, data.get("question_id")).seq}
+
+    @room_event
+    def on_answer(self, live, user, data):
+        """answer {question_id} (host): mark a question answered."""
+        return {"seq": services.mark_answered(live, user, data.get("question_id")).seq}
+
+    @room_event
+    def on_highlight(self, live, user, data):
+        """highlight {question_id or null} (host): put a question on show."""
+        return {"seq": services.highlight(live, user, data.get("question_id")).seq}
+
+    @room_event
+    def on_poll_open(self, live, user, data):
+        """poll_open {question, options, multiple} (host)."""
+        event, poll = services.open_poll(
+            live, user, data.get("question"), data.get("options"), data.get("multiple", False)
+        )
+        return {"seq": event.seq, "poll_id": poll.id}
+
+    @room_event
+    def on_poll_vote(self, live, user, data):
+        """poll_vote {poll_id, choices: [option ids]}: once per person."""
+        return {"seq": services.vote(live, user, data.get("poll_id"), data.get("choices")).seq}
+
+    @room_event
+    def on_poll_close(self, live, user, data):
+        """poll_close {poll_id} (host): close the poll and show everyone its counts."""
+        return {"seq": services.close_poll(live, user, data.get("poll_id")).seq}
+
+    @room_event
+    def on_hand(self, live, user, data):
+        """hand {raised} raises or lowers one's hand; the host lowers another's with {raised: false, user_id}."""
+        return {"seq": services.hand(live, user, data.get("raised"), data.get("user_id")).seq}
+
+    @room_event
+    def on_start(self, live, user, data):
+        """start (host): open the session."""
+        return {"seq": services.start(live, user).seq}
+
+    @room_event
+    def on_end(self, live, user, data):
+        """end (host): close the session; its record stays as the archive."""
+        return {"seq": services.end(live, user).seq}
+
+    @room_event
+    def on_lock_chat(self, live, user, data):
+        """lock_chat {locked} (host): only the host may write in a locked chat."""
+        return {"seq": services.lock_chat(live, user, data.get("locked")).seq}
+
+    @room_event
+    def on_remove(self, live, user, data):
+        """remove {user_id} (host): send someone out of the room for good."""
+        event, sids = services.remove(live, user, data.get("user_id"))
+        for sid in sids:
+            socketio.server.disconnect(sid, namespace=NAMESPACE)
+        announce_presence(live.id)
+        return {"seq": event.seq}
+
+
+def announce_presence(session_id):
+    """Send `presence` to the room: at once when LIVE_PRESENCE_INTERVAL is 0, else at most once per interval,
+    so that hundreds of people arriving together cause a few lists, not hundreds."""
+    interval = current_app.config["LIVE_PRESENCE_INTERVAL"]
+    if interval <= 0:
+        _emit_presence(session_id)
+        return
+    with _presence_guard:
+        if session_id in _presence_pending:
+            return
+        _presence_pending.add(session_id)
+    socketio.start_background_task(_presence_later, current_app._get_current_object(), session_id, interval)
+
+
+def _presence_later(app, session_id, interval):
+    socketio.sleep(interval)
+    with _presence_guard:
+        _presence_pending.discard(session_id)
+    with app.app_context():
+        try:
+            _emit_presence(session_id)
+        finally:
+            db.session.remove()
+
+
+def _emit_presence(session_id):
+    live = db.session.get(LiveSession, session_id)
+    if live is None:
+        return
+    people = services.participants(live)
+    socketio.emit(
+        "presence", {"participants": people, "count": len(people)}, to=services.room(session_id), namespace=NAMESPACE
+    )
+
+
+def register(socketio):
+    socketio.on_namespace(LiveNamespace(NAMESPACE))

@@ -1,0 +1,61 @@
+"""Helpers for the live-session tests: a session's fields, scheduling one, and a room's socket clients."""
+
+from datetime import timedelta
+
+from community.auth.models import User
+from community.core.models import utcnow
+from community.extensions import db
+from community.live import services
+from community.live.models import LiveSession
+
+NAMESPACE = "/live"
+
+
+def session_fields(**overrides):
+    """Valid fields for clean_session_input: tomorrow at this hour, an hour long, in Brasília."""
+    starts_at = (utcnow() + timedelta(days=1)).replace(second=0, microsecond=0)
+    fields = {
+        "title": "Plantão de dúvidas: inventário de dados",
+        "agenda": "Dúvidas sobre **DM1** e DM2.",
+        "timezone": "America/Sao_Paulo",
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(hours=1),
+        "capacity": 30,
+        "language": "pt_BR",
+        "practice_areas": ["DM"],
+        "criteria": ["DM1", "DM2"],
+        "video_url": "https://meet.example.org/plantao",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def schedule(app, host_id, weeks=0, **overrides):
+    """Schedule a session (or a weekly series) as `host_id`; returns the first session's id."""
+    with app.app_context():
+        host = db.session.get(User, host_id)
+        sessions = services.schedule(host, services.clean_session_input(session_fields(**overrides), creating=True), weeks)
+        return sessions[0].id
+
+
+def register(app, session_id, *user_ids):
+    """Register each user in turn; returns their statuses."""
+    with app.app_context():
+        live = db.session.get(LiveSession, session_id)
+        return [services.register(live, db.session.get(User, user_id)).status for user_id in user_ids]
+
+
+def set_status(app, session_id, status):
+    with app.app_context():
+        db.session.get(LiveSession, session_id).status = status
+        db.session.commit()
+
+
+def ack(sio, event, session_id, **data):
+    """Send a room event and return its acknowledgement."""
+    return sio.emit(event, {"session_id": session_id, **data}, namespace=NAMESPACE, callback=True)
+
+
+def events(sio, kind="event"):
+    """The payloads of the `kind` messages received since last asked."""
+    return [m["args"][0] for m in sio.get_received(NAMESPACE) if m["name"] == kind]

@@ -1,0 +1,555 @@
+"""The live room on Socket.IO namespace /live: who may join, every event with its rules, the log and replay."""
+
+import pytest
+import sqlalchemy as sa
+
+from community.auth import services as accounts
+from community.auth.models import User
+from community.extensions import db
+from community.live.models import (
+    Attendance,
+    LiveSession,
+    Poll,
+    PollVote,
+    QuestionVote,
+    RoomConnection,
+    RoomQuestion,
+    SessionEvent,
+)
+from tests.live_helpers import NAMESPACE, ack, events, register, schedule, set_status
+
+
+@pytest.fixture
+def room(app, make, framework, socket_client):
+    """A session hosted by a mentor, two registered participants, and people who are not registered."""
+    people = {
+        "host": make.user(name="Helena Duarte", role="mentor"),
+        "ana": make.user(name="Ana Souza"),
+        "beto": make.user(name="Beto Lima"),
+        "outsider": make.user(name="Olga Fora", locale="en"),
+        "mentor": make.user(name="Marcos Mentor", role="mentor"),
+        "admin": make.user(name="Alice Admin", role="admin"),
+    }
+    session_id = schedule(app, people["host"].id)
+    register(app, session_id, people["ana"].id, people["beto"].id)
+    tokens = {}
+    with app.app_context():
+        for key, person in people.items():
+            tokens[key] = accounts.issue_api_token(db.session.get(User, person.id), "room")[1]
+        db.session.commit()
+
+    class Room:
+        id = session_id
+
+        def __init__(self):
+            self.people = people
+
+        def connect(self, who):
+            return socket_client(namespace=NAMESPACE, auth={"token": tokens[who]})
+
+        def join(self, who, after_seq=0):
+            sio = self.connect(who)
+            answer = sio.emit("join", {"session_id": session_id, "after_seq": after_seq}, namespace=NAMESPACE, callback=True)
+            assert answer["ok"], answer
+            return sio
+
+        def started(self):
+            """The host and both participants in the room, the session live; messages so far cleared."""
+            host, ana, beto = self.join("host"), self.join("ana"), self.join("beto")
+            assert ack(host, "start", session_id)["ok"]
+            for sio in (host, ana, beto):
+                sio.get_received(NAMESPACE)
+            return host, ana, beto
+
+    return Room()
+
+
+def stored_events(app, session_id):
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(SessionEvent).where(SessionEvent.session_id == session_id).order_by(SessionEvent.seq)
+        ).all()
+        return [(row.seq, row.type, row.payload) for row in rows]
+
+
+# --- joining -----------------------------------------------------------------------------------------------------
+
+
+def test_a_visitor_cannot_connect_to_the_room_namespace(app, socket_client):
+    sio = socket_client(namespace=NAMESPACE)
+    assert not sio.is_connected(NAMESPACE)
+
+
+@pytest.mark.parametrize("who", ["host", "ana", "mentor", "admin"])
+def test_the_host_registered_people_mentors_and_admins_may_join(room, who):
+    sio = room.connect(who)
+    answer = ack(sio, "join", room.id, after_seq=0)
+    assert answer["ok"] is True
+    assert answer["session"]["id"] == room.id
+    assert answer["session"]["status"] == "scheduled"
+    assert answer["session"]["you"]["is_host"] is (who == "host")
+    assert answer["last_seq"] == 0 and answer["events"] == []
+    assert room.people[who].id in [p["id"] for p in answer["participants"]]
+
+
+def test_someone_not_registered_cannot_join(app, room):
+    answer = ack(room.connect("outsider"), "join", room.id, after_seq=0)
+    assert answer["ok"] is False and answer["error"] == "forbidden"
+    assert answer["message"] == "Register for this session to come into its room."
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(RoomConnection)) == 0
+
+
+def test_a_waitlisted_person_cannot_join(app, make, room, socket_client):
+    with app.app_context():
+        db.session.get(LiveSession, room.id).capacity = 2
+        db.session.commit()
+    waiting = make.user(name="Wanda Espera")
+    assert register(app, room.id, waiting.id) == ["waitlisted"]
+    with app.app_context():
+        token = accounts.issue_api_token(db.session.get(User, waiting.id), "t")[1]
+        db.session.commit()
+    sio = socket_client(namespace=NAMESPACE, auth={"token": token})
+    assert ack(sio, "join", room.id)["error"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [
+        (None, "invalid"),
+        ("7", "invalid"),
+        ({}, "not_found"),
+        ({"session_id": "1"}, "not_found"),
+        ({"session_id": True}, "not_found"),
+        ({"session_id": 10**30}, "not_found"),
+        ({"session_id": 999_999}, "not_found"),
+        ({"session_id": "ROOM", "after_seq": 0}, "not_found"),
+    ],
+)
+def test_join_refuses_unknown_sessions_and_wrong_types(room, payload, error):
+    if isinstance(payload, dict) and payload.get("session_id") == "ROOM":
+        payload = {**payload, "session_id": room.id}
+        payload["after_seq"] = -1
+        error = "invalid"
+    answer = room.connect("ana").emit("join", payload, namespace=NAMESPACE, callback=True)
+    assert answer["ok"] is False and answer["error"] == error and answer["message"]
+
+
+@pytest.mark.parametrize("after_seq", ["3", 1.5, True, [1]])
+def test_join_refuses_an_after_seq_that_is_not_a_count(room, after_seq):
+    answer = ack(room.connect("ana"), "join", room.id, after_seq=after_seq)
+    assert answer["error"] == "invalid"
+
+
+def test_a_cancelled_session_cannot_be_joined(app, room):
+    set_status(app, room.id, "cancelled")
+    assert ack(room.connect("ana"), "join", room.id)["error"] == "cancelled"
+
+
+def test_events_need_a_joined_socket(room):
+    sio = room.connect("ana")
+    answer = ack(sio, "chat", room.id, text="hello")
+    assert answer["error"] == "not_joined"
+
+
+# --- starting, ending, the lobby ---------------------------------------------------------------------------------
+
+
+def test_people_wait_in_the_lobby_until_the_host_starts(app, room):
+    host, ana = room.join("host"), room.join("ana")
+    assert ack(ana, "chat", room.id, text="cedo demais")["error"] == "not_started"
+    started = ack(host, "start", room.id)
+    assert started == {"ok": True, "seq": 1}
+    got = events(ana)
+    assert [(e["seq"], e["type"]) for e in got] == [(1, "start")]
+    assert got[0]["actor"]["id"] == room.people["host"].id
+    with app.app_context():
+        live = db.session.get(LiveSession, room.id)
+        assert live.status == "live" and live.started_at is not None
+
+
+def test_only_the_host_starts_and_ends(app, room):
+    host, ana = room.join("host"), room.join("ana")
+    mentor = room.join("mentor")
+    for sio in (ana, mentor):
+        assert ack(sio, "start", room.id)["error"] == "forbidden"
+    assert ack(host, "start", room.id)["ok"]
+    assert ack(host, "start", room.id)["error"] == "invalid_state"
+    for sio in (ana, mentor):
+        assert ack(sio, "end", room.id)["error"] == "forbidden"
+    assert ack(host, "end", room.id)["ok"]
+    assert ack(host, "end", room.id)["error"] == "invalid_state"
+    assert [t for _s, t, _p in stored_events(app, room.id)] == ["start", "end"]
+    assert ack(ana, "chat", room.id, text="depois")["error"] == "ended"
+
+
+# --- chat --------------------------------------------------------------------------------------------------------
+
+
+def test_chat_reaches_everyone_in_the_room_in_order(app, room):
+    host, ana, beto = room.started()
+    assert ack(ana, "chat", room.id, text="Bom dia!") == {"ok": True, "seq": 2}
+    assert ack(beto, "chat", room.id, text="  Olá  ") == {"ok": True, "seq": 3}
+    for sio in (host, ana, beto):
+        got = events(sio)
+        assert [(e["seq"], e["type"], e["data"]["text"]) for e in got] == [(2, "chat", "Bom dia!"), (3, "chat", "Olá")]
+        assert got[0]["actor"]["name"] == "Ana Souza"
+        assert got[0]["at"].endswith("+00:00")
+    assert [s for s, _t, _p in stored_events(app, room.id)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [("", "invalid"), ("   ", "invalid"), (None, "invalid"), (42, "invalid"), (["a"], "invalid"), ("x" * 2001, "too_long")],
+)
+def test_chat_refuses_empty_wrong_and_overlong_text(app, room, text, error):
+    _host, ana, _beto = room.started()
+    answer = ack(ana, "chat", room.id, text=text)
+    assert answer["ok"] is False and answer["error"] == error and answer["message"]
+    assert len(stored_events(app, room.id)) == 1, "only the start is stored"
+
+
+def test_chat_takes_exactly_two_thousand_characters(room):
+    _host, ana, _beto = room.started()
+    assert ack(ana, "chat", room.id, text="x" * 2000)["ok"]
+
+
+def test_chat_text_is_stored_as_text_and_never_as_markup(room):
+    _host, ana, beto = room.started()
+    assert ack(ana, "chat", room.id, text="<img src=x onerror=alert(1)>")["ok"]
+    assert events(beto)[0]["data"] == {"text": "<img src=x onerror=alert(1)>"}
+
+
+def test_the_host_locks_and_opens_the_chat(app, room):
+    host, ana, beto = room.started()
+    assert ack(ana, "lock_chat", room.id, locked=True)["error"] == "forbidden"
+    assert ack(host, "lock_chat", room.id, locked="yes")["error"] == "invalid"
+    assert ack(host, "lock_chat", room.id, locked=True)["ok"]
+    assert [e["data"] for e in events(beto)] == [{"locked": True}]
+    assert ack(ana, "chat", room.id, text="posso?")["error"] == "chat_locked"
+    assert ack(host, "chat", room.id, text="Só eu por enquanto")["ok"], "the host still writes"
+    assert ack(host, "lock_chat", room.id, locked=True)["error"] == "unchanged"
+    assert ack(host, "lock_chat", room.id, locked=False)["ok"]
+    assert ack(ana, "chat", room.id, text="agora sim")["ok"]
+
+
+# --- questions ---------------------------------------------------------------------------------------------------
+
+
+def test_questions_are_asked_upvoted_once_and_answered_by_the_host(app, room):
+    host, ana, beto = room.started()
+    asked = ack(ana, "question", room.id, text="Como começar o inventário?")
+    assert asked["ok"] and asked["seq"] == 2 and asked["question_id"]
+    question_id = asked["question_id"]
+    seen = events(beto)[0]
+    assert seen["type"] == "question"
+    assert seen["data"]["author"]["name"] == "Ana Souza" and seen["data"]["votes"] == 0
+
+    assert ack(beto, "upvote", room.id, question_id=question_id) == {"ok": True, "seq": 3}
+    assert ack(beto, "upvote", room.id, question_id=question_id)["error"] == "already_voted"
+    assert ack(ana, "upvote", room.id, question_id=question_id)["error"] == "own_question"
+    assert ack(host, "upvote", room.id, question_id=question_id)["ok"]
+    assert [e["data"]["votes"] for e in events(ana) if e["type"] == "upvote"] == [1, 2]
+
+    assert ack(beto, "answer", room.id, question_id=question_id)["error"] == "forbidden"
+    assert ack(host, "answer", room.id, question_id=question_id)["ok"]
+    assert ack(host, "answer", room.id, question_id=question_id)["error"] == "already_answered"
+    assert [e["data"] for e in events(beto) if e["type"] == "answer"] == [{"question_id": question_id}]
+    with app.app_context():
+        question = db.session.get(RoomQuestion, question_id)
+        assert question.votes == 2 and question.answered
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(QuestionVote)) == 2
+
+
+def test_an_anonymous_question_hides_the_asker_from_everyone_but_the_host(app, room):
+    host, ana, beto = room.started()
+    mentor = room.join("mentor")
+    asked = ack(ana, "question", room.id, text="Pergunta sensível", anonymous=True)
+    assert asked["ok"]
+    for sio in (beto, mentor, ana):
+        seen = [e for e in events(sio) if e["type"] == "question"][0]
+        assert seen["data"]["author"] is None and seen["actor"] is None and seen["data"]["anonymous"] is True
+    to_host = [e for e in events(host) if e["type"] == "question"][0]
+    assert to_host["data"]["author"]["name"] == "Ana Souza"
+    assert to_host["seq"] == asked["seq"]
+    # Replayed later, it reads the same way.
+    replay_beto = ack(room.connect("beto"), "join", room.id, after_seq=0)
+    assert [e for e in replay_beto["events"] if e["type"] == "question"][0]["data"]["author"] is None
+    replay_host = ack(room.connect("host"), "join", room.id, after_seq=0)
+    assert [e for e in replay_host["events"] if e["type"] == "question"][0]["data"]["author"]["id"] == room.people["ana"].id
+
+
+@pytest.mark.parametrize("anonymous", ["yes", 1, None])
+def test_anonymous_must_be_true_or_false(room, anonymous):
+    _host, ana, _beto = room.started()
+    assert ack(ana, "question", room.id, text="?", anonymous=anonymous)["error"] == "invalid"
+
+
+@pytest.mark.parametrize("question_id", [None, "1", 999_999, True, 10**40])
+def test_upvote_and_answer_refuse_unknown_questions(room, question_id):
+    host, ana, _beto = room.started()
+    assert ack(ana, "upvote", room.id, question_id=question_id)["error"] == "not_found"
+    assert ack(host, "answer", room.id, question_id=question_id)["error"] == "not_found"
+
+
+def test_a_question_of_another_session_is_not_found(app, room):
+    host, ana, beto = room.started()
+    question_id = ack(ana, "question", room.id, text="Aqui")["question_id"]
+    other = schedule(app, room.people["host"].id, title="Outra sessão")
+    register(app, other, room.people["beto"].id)
+    assert ack(host, "join", other)["ok"] and ack(beto, "join", other)["ok"]
+    assert ack(host, "start", other)["ok"]
+    assert ack(beto, "upvote", other, question_id=question_id)["error"] == "not_found"
+
+
+def test_the_host_highlights_one_question_at_a_time(app, room):
+    host, ana, beto = room.started()
+    first = ack(ana, "question", room.id, text="Primeira")["question_id"]
+    second = ack(beto, "question", room.id, text="Segunda")["question_id"]
+    assert ack(ana, "highlight", room.id, question_id=first)["error"] == "forbidden"
+    assert ack(host, "highlight", room.id, question_id=first)["ok"]
+    assert ack(host, "highlight", room.id, question_id=second)["ok"]
+    with app.app_context():
+        assert {q.id: q.highlighted for q in db.session.scalars(sa.select(RoomQuestion))} == {first: False, second: True}
+    assert ack(host, "highlight", room.id, question_id=None)["ok"]
+    assert [e["data"] for e in events(ana) if e["type"] == "highlight"][-1] == {"question_id": None}
+
+
+# --- polls -------------------------------------------------------------------------------------------------------
+
+
+def test_a_poll_runs_from_opening_to_revealed_results(app, room):
+    host, ana, beto = room.started()
+    opened = ack(host, "poll_open", room.id, question="O que trava?", options=["Dados", "Pessoas", "Tempo"], multiple=False)
+    assert opened["ok"] and opened["poll_id"]
+    poll_id = opened["poll_id"]
+    shown = events(ana)[0]
+    assert shown["type"] == "poll_open"
+    assert shown["data"]["options"] == [{"id": 1, "text": "Dados"}, {"id": 2, "text": "Pessoas"}, {"id": 3, "text": "Tempo"}]
+    events(host), events(beto)
+
+    assert ack(ana, "poll_vote", room.id, poll_id=poll_id, choices=[2])["ok"]
+    assert ack(ana, "poll_vote", room.id, poll_id=poll_id, choices=[1])["error"] == "already_voted"
+    assert ack(beto, "poll_vote", room.id, poll_id=poll_id, choices=[2])["ok"]
+    assert ack(host, "poll_vote", room.id, poll_id=poll_id, choices=[1])["error"] == "forbidden"
+
+    # While it runs, the host sees the counts; the others only how many voted.
+    host_view = [e["data"] for e in events(host) if e["type"] == "poll_vote"]
+    assert host_view[-1] == {"poll_id": poll_id, "votes": 2, "counts": {"1": 0, "2": 2, "3": 0}}
+    beto_view = [e for e in events(beto) if e["type"] == "poll_vote"]
+    assert beto_view[-1]["data"] == {"poll_id": poll_id, "votes": 2} and beto_view[-1]["actor"] is None
+
+    assert ack(ana, "poll_close", room.id, poll_id=poll_id)["error"] == "forbidden"
+    assert ack(host, "poll_close", room.id, poll_id=poll_id)["ok"]
+    assert ack(host, "poll_close", room.id, poll_id=poll_id)["error"] == "poll_closed"
+    revealed = [e["data"] for e in events(ana) if e["type"] == "poll_close"][0]
+    assert revealed == {"poll_id": poll_id, "votes": 2, "counts": {"1": 0, "2": 2, "3": 0}}
+    assert ack(beto, "poll_vote", room.id, poll_id=poll_id, choices=[1])["error"] == "poll_closed"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PollVote)) == 2
+        assert db.session.get(Poll, poll_id).closed_at is not None
+
+
+def test_a_multiple_choice_poll_takes_several_choices_and_a_single_one_does_not(room):
+    host, ana, beto = room.started()
+    multiple = ack(host, "poll_open", room.id, question="Quais?", options=["A", "B", "C"], multiple=True)["poll_id"]
+    single = ack(host, "poll_open", room.id, question="Qual?", options=["A", "B"])["poll_id"]
+    assert ack(ana, "poll_vote", room.id, poll_id=multiple, choices=[1, 3])["ok"]
+    assert ack(beto, "poll_vote", room.id, poll_id=single, choices=[1, 2])["error"] == "invalid"
+    assert ack(beto, "poll_vote", room.id, poll_id=single, choices=[2])["ok"]
+    assert ack(host, "poll_close", room.id, poll_id=multiple)["ok"]
+    closed = [e["data"] for e in events(beto) if e["type"] == "poll_close"][0]
+    assert closed["counts"] == {"1": 1, "2": 0, "3": 1} and closed["votes"] == 1
+
+
+@pytest.mark.parametrize(
+    "poll",
+    [
+        {"question": "", "options": ["A", "B"]},
+        {"question": "Q" * 301, "options": ["A", "B"]},
+        {"question": "Q?", "options": ["A"]},
+        {"question": "Q?", "options": [f"o{n}" for n in range(11)]},
+        {"question": "Q?", "options": ["A", ""]},
+        {"question": "Q?", "options": ["A", "A"]},
+        {"question": "Q?", "options": ["A", 2]},
+        {"question": "Q?", "options": "A,B"},
+        {"question": "Q?", "options": ["A", "x" * 201]},
+        {"question": "Q?", "options": ["A", "B"], "multiple": "no"},
+        {"question": ["Q?"], "options": ["A", "B"]},
+    ],
+)
+def test_poll_open_refuses_bad_polls(app, room, poll):
+    host, _ana, _beto = room.started()
+    answer = ack(host, "poll_open", room.id, **poll)
+    assert answer["ok"] is False and answer["error"] in ("invalid", "too_long") and answer["message"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Poll)) == 0
+    assert len(stored_events(app, room.id)) == 1
+
+
+@pytest.mark.parametrize("choices", [[], [9], [0], ["1"], [1, 1], "1", None, [True], [1.0]])
+def test_poll_vote_refuses_choices_that_are_not_options(app, room, choices):
+    host, ana, _beto = room.started()
+    poll_id = ack(host, "poll_open", room.id, question="Q?", options=["A", "B"], multiple=True)["poll_id"]
+    assert ack(ana, "poll_vote", room.id, poll_id=poll_id, choices=choices)["error"] == "invalid"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PollVote)) == 0
+
+
+def test_only_the_host_opens_a_poll(room):
+    _host, ana, _beto = room.started()
+    mentor = room.join("mentor")
+    for sio in (ana, mentor):
+        assert ack(sio, "poll_open", room.id, question="Q?", options=["A", "B"])["error"] == "forbidden"
+
+
+# --- hands, removal ----------------------------------------------------------------------------------------------
+
+
+def test_hands_are_raised_in_order_and_lowered_by_their_owner_or_the_host(app, room):
+    host, ana, beto = room.started()
+    assert ack(beto, "hand", room.id, raised=True)["ok"]
+    assert ack(ana, "hand", room.id, raised=True)["ok"]
+    assert ack(ana, "hand", room.id, raised=True)["error"] == "unchanged"
+    people = ack(room.connect("host"), "join", room.id)["participants"]
+    raised = [p["name"] for p in people if p["hand_raised_at"]]
+    assert raised == ["Beto Lima", "Ana Souza"], "in the order they were raised"
+    assert ack(ana, "hand", room.id, raised=False, user_id=room.people["beto"].id)["error"] == "forbidden"
+    assert ack(host, "hand", room.id, raised=True, user_id=room.people["beto"].id)["error"] == "forbidden"
+    assert ack(host, "hand", room.id, raised=False, user_id=room.people["beto"].id)["ok"]
+    assert ack(ana, "hand", room.id, raised=False)["ok"]
+    got = [e["data"] for e in events(beto) if e["type"] == "hand"]
+    assert got == [
+        {"user_id": room.people["beto"].id, "raised": True},
+        {"user_id": room.people["ana"].id, "raised": True},
+        {"user_id": room.people["beto"].id, "raised": False},
+        {"user_id": room.people["ana"].id, "raised": False},
+    ]
+    assert ack(ana, "hand", room.id, raised="up")["error"] == "invalid"
+
+
+def test_the_host_removes_a_participant_for_good(app, room):
+    host, ana, beto = room.started()
+    ana_id = room.people["ana"].id
+    assert ack(beto, "remove", room.id, user_id=ana_id)["error"] == "forbidden"
+    removed = ack(host, "remove", room.id, user_id=ana_id)
+    assert removed["ok"]
+    assert [e["data"] for e in events(beto) if e["type"] == "remove"] == [{"user_id": ana_id}]
+    assert not ana.is_connected(NAMESPACE), "the removed person's socket is closed"
+    again = room.connect("ana")
+    answer = ack(again, "join", room.id)
+    assert answer["error"] == "removed"
+    assert ack(host, "remove", room.id, user_id=ana_id)["error"] == "already_removed"
+    assert ack(host, "remove", room.id, user_id=room.people["host"].id)["error"] == "invalid"
+    assert ack(host, "remove", room.id, user_id=room.people["outsider"].id)["error"] == "not_found"
+    with app.app_context():
+        assert db.session.get(Attendance, (room.id, ana_id)).removed_at is not None
+
+
+# --- presence ----------------------------------------------------------------------------------------------------
+
+
+def test_presence_follows_people_coming_and_going(app, room):
+    host = room.join("host")
+    events(host, "presence")
+    ana = room.join("ana")
+    seen = events(host, "presence")[-1]
+    assert seen["count"] == 2
+    assert {p["name"] for p in seen["participants"]} == {"Helena Duarte", "Ana Souza"}
+    assert [p["host"] for p in seen["participants"]] == [True, False], "the host comes first"
+    ana.disconnect(namespace=NAMESPACE)
+    assert events(host, "presence")[-1]["count"] == 1
+    with app.app_context():
+        attendance = db.session.get(Attendance, (room.id, room.people["ana"].id))
+        assert attendance is not None and attendance.last_seen_at >= attendance.first_joined_at
+
+
+def test_two_tabs_of_one_person_count_once(room):
+    host = room.join("host")
+    room.join("ana"), room.join("ana")
+    assert events(host, "presence")[-1]["count"] == 2
+
+
+# --- the log and replay ------------------------------------------------------------------------------------------
+
+
+def test_a_reconnecting_client_gets_exactly_what_it_missed(app, room):
+    host, ana, beto = room.started()
+    for text in ("um", "dois"):
+        assert ack(ana, "chat", room.id, text=text)["ok"]
+    last_seen = events(beto)[-1]["seq"]
+    beto.disconnect(namespace=NAMESPACE)
+    for text in ("três", "quatro", "cinco"):
+        assert ack(ana, "chat", room.id, text=text)["ok"]
+    back = room.connect("beto")
+    answer = ack(back, "join", room.id, after_seq=last_seen)
+    assert [e["data"]["text"] for e in answer["events"]] == ["três", "quatro", "cinco"]
+    assert [e["seq"] for e in answer["events"]] == [last_seen + 1, last_seen + 2, last_seen + 3]
+    assert answer["last_seq"] == last_seen + 3
+    assert ack(ana, "chat", room.id, text="seis")["ok"]
+    live = events(back)
+    assert [e["seq"] for e in live] == [last_seen + 4], "only what came after the join, once"
+
+
+def test_join_from_the_start_replays_the_whole_log(room):
+    host, ana, _beto = room.started()
+    ack(ana, "chat", room.id, text="olá")
+    ack(host, "poll_open", room.id, question="Q?", options=["A", "B"])
+    answer = ack(room.connect("mentor"), "join", room.id, after_seq=0)
+    assert [e["type"] for e in answer["events"]] == ["start", "chat", "poll_open"]
+    assert answer["last_seq"] == 3
+
+
+def test_join_tells_the_viewer_what_they_did(room):
+    host, ana, _beto = room.started()
+    question_id = ack(host, "question", room.id, text="Quem já tem portaria?")["question_id"]
+    poll_id = ack(host, "poll_open", room.id, question="Q?", options=["A", "B"])["poll_id"]
+    ack(ana, "upvote", room.id, question_id=question_id)
+    ack(ana, "poll_vote", room.id, poll_id=poll_id, choices=[2])
+    ack(ana, "hand", room.id, raised=True)
+    you = ack(room.connect("ana"), "join", room.id)["session"]["you"]
+    assert you["upvoted"] == [question_id]
+    assert you["poll_votes"] == {str(poll_id): [2]}
+    assert you["hand_raised"] is True and you["is_host"] is False
+
+
+def test_seq_is_gap_free_even_when_actions_are_refused(app, room):
+    host, ana, beto = room.started()
+    ack(ana, "chat", room.id, text="a")
+    ack(ana, "chat", room.id, text="")  # refused
+    ack(beto, "upvote", room.id, question_id=999)  # refused
+    ack(beto, "chat", room.id, text="b")
+    assert [s for s, _t, _p in stored_events(app, room.id)] == [1, 2, 3]
+    with app.app_context():
+        assert db.session.get(LiveSession, room.id).last_seq == 3
+
+
+# --- abuse -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.config(LIVE_EVENTS_PER_SECOND=5)
+def test_a_flooding_socket_is_refused_and_the_others_are_not(app, room):
+    _host, ana, beto = room.started()
+    answers = [ack(ana, "chat", room.id, text=f"spam {n}") for n in range(12)]
+    refused = [a for a in answers if not a["ok"]]
+    assert refused and all(a["error"] == "rate_limited" and a["message"] for a in refused)
+    assert sum(a["ok"] for a in answers) <= 5
+    assert ack(beto, "chat", room.id, text="ainda posso falar")["ok"], "the others are not slowed"
+
+
+@pytest.mark.parametrize("event", ["chat", "question", "upvote", "answer", "poll_open", "poll_vote", "poll_close",
+                                   "hand", "start", "end", "remove", "lock_chat", "highlight"])  # fmt: skip
+@pytest.mark.parametrize("payload", [None, [], "x", {"session_id": "abc"}, {"session_id": 999_999}])
+def test_every_room_event_refuses_payloads_without_a_known_session(room, event, payload):
+    sio = room.join("host")
+    answer = sio.emit(event, payload, namespace=NAMESPACE, callback=True)
+    assert answer["ok"] is False and answer["error"] in ("invalid", "not_found") and answer["message"]
+
+
+def test_a_deactivated_user_is_refused_at_the_next_event(app, room):
+    _host, ana, _beto = room.started()
+    with app.app_context():
+        db.session.get(User, room.people["ana"].id).active = False
+        db.session.commit()
+    answer = ack(ana, "chat", room.id, text="ainda aqui?")
+    assert answer["ok"] is False
