@@ -10,8 +10,8 @@ from community.assessment import framework
 from community.auth import services as accounts
 from community.cities.models import City
 from community.cities.services import city_by_slug, unique_slug
-from community.core.permissions import Role
 from community.core.models import utcnow
+from community.core.permissions import Role
 from community.extensions import db
 from community.live import services as live
 from community.live.models import LiveSession

@@ -34,7 +34,9 @@ def schedule(app, host_id, weeks=0, **overrides):
     """Schedule a session (or a weekly series) as `host_id`; returns the first session's id."""
     with app.app_context():
         host = db.session.get(User, host_id)
-        sessions = services.schedule(host, services.clean_session_input(session_fields(**overrides), creating=True), weeks)
+        sessions = services.schedule(
+            host, services.clean_session_input(session_fields(**overrides), creating=True), weeks
+        )
         return sessions[0].id
 
 

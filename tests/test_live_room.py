@@ -49,7 +49,9 @@ def room(app, make, framework, socket_client):
 
         def join(self, who, after_seq=0):
             sio = self.connect(who)
-            answer = sio.emit("join", {"session_id": session_id, "after_seq": after_seq}, namespace=NAMESPACE, callback=True)
+            answer = sio.emit(
+                "join", {"session_id": session_id, "after_seq": after_seq}, namespace=NAMESPACE, callback=True
+            )
             assert answer["ok"], answer
             return sio
 
@@ -200,7 +202,14 @@ def test_chat_reaches_everyone_in_the_room_in_order(app, room):
 
 @pytest.mark.parametrize(
     ("text", "error"),
-    [("", "invalid"), ("   ", "invalid"), (None, "invalid"), (42, "invalid"), (["a"], "invalid"), ("x" * 2001, "too_long")],
+    [
+        ("", "invalid"),
+        ("   ", "invalid"),
+        (None, "invalid"),
+        (42, "invalid"),
+        (["a"], "invalid"),
+        ("x" * 2001, "too_long"),
+    ],
 )
 def test_chat_refuses_empty_wrong_and_overlong_text(app, room, text, error):
     _host, ana, _beto = room.started()
@@ -267,16 +276,19 @@ def test_an_anonymous_question_hides_the_asker_from_everyone_but_the_host(app, r
     asked = ack(ana, "question", room.id, text="Pergunta sensível", anonymous=True)
     assert asked["ok"]
     for sio in (beto, mentor, ana):
-        seen = [e for e in events(sio) if e["type"] == "question"][0]
+        seen = next(e for e in events(sio) if e["type"] == "question")
         assert seen["data"]["author"] is None and seen["actor"] is None and seen["data"]["anonymous"] is True
-    to_host = [e for e in events(host) if e["type"] == "question"][0]
+    to_host = next(e for e in events(host) if e["type"] == "question")
     assert to_host["data"]["author"]["name"] == "Ana Souza"
     assert to_host["seq"] == asked["seq"]
     # Replayed later, it reads the same way.
     replay_beto = ack(room.connect("beto"), "join", room.id, after_seq=0)
-    assert [e for e in replay_beto["events"] if e["type"] == "question"][0]["data"]["author"] is None
+    assert next(e for e in replay_beto["events"] if e["type"] == "question")["data"]["author"] is None
     replay_host = ack(room.connect("host"), "join", room.id, after_seq=0)
-    assert [e for e in replay_host["events"] if e["type"] == "question"][0]["data"]["author"]["id"] == room.people["ana"].id
+    assert (
+        next(e for e in replay_host["events"] if e["type"] == "question")["data"]["author"]["id"]
+        == room.people["ana"].id
+    )
 
 
 @pytest.mark.parametrize("anonymous", ["yes", 1, None])
@@ -310,7 +322,10 @@ def test_the_host_highlights_one_question_at_a_time(app, room):
     assert ack(host, "highlight", room.id, question_id=first)["ok"]
     assert ack(host, "highlight", room.id, question_id=second)["ok"]
     with app.app_context():
-        assert {q.id: q.highlighted for q in db.session.scalars(sa.select(RoomQuestion))} == {first: False, second: True}
+        assert {q.id: q.highlighted for q in db.session.scalars(sa.select(RoomQuestion))} == {
+            first: False,
+            second: True,
+        }
     assert ack(host, "highlight", room.id, question_id=None)["ok"]
     assert [e["data"] for e in events(ana) if e["type"] == "highlight"][-1] == {"question_id": None}
 
@@ -320,12 +335,18 @@ def test_the_host_highlights_one_question_at_a_time(app, room):
 
 def test_a_poll_runs_from_opening_to_revealed_results(app, room):
     host, ana, beto = room.started()
-    opened = ack(host, "poll_open", room.id, question="O que trava?", options=["Dados", "Pessoas", "Tempo"], multiple=False)
+    opened = ack(
+        host, "poll_open", room.id, question="O que trava?", options=["Dados", "Pessoas", "Tempo"], multiple=False
+    )
     assert opened["ok"] and opened["poll_id"]
     poll_id = opened["poll_id"]
     shown = events(ana)[0]
     assert shown["type"] == "poll_open"
-    assert shown["data"]["options"] == [{"id": 1, "text": "Dados"}, {"id": 2, "text": "Pessoas"}, {"id": 3, "text": "Tempo"}]
+    assert shown["data"]["options"] == [
+        {"id": 1, "text": "Dados"},
+        {"id": 2, "text": "Pessoas"},
+        {"id": 3, "text": "Tempo"},
+    ]
     events(host), events(beto)
 
     assert ack(ana, "poll_vote", room.id, poll_id=poll_id, choices=[2])["ok"]
@@ -342,7 +363,7 @@ def test_a_poll_runs_from_opening_to_revealed_results(app, room):
     assert ack(ana, "poll_close", room.id, poll_id=poll_id)["error"] == "forbidden"
     assert ack(host, "poll_close", room.id, poll_id=poll_id)["ok"]
     assert ack(host, "poll_close", room.id, poll_id=poll_id)["error"] == "poll_closed"
-    revealed = [e["data"] for e in events(ana) if e["type"] == "poll_close"][0]
+    revealed = next(e["data"] for e in events(ana) if e["type"] == "poll_close")
     assert revealed == {"poll_id": poll_id, "votes": 2, "counts": {"1": 0, "2": 2, "3": 0}}
     assert ack(beto, "poll_vote", room.id, poll_id=poll_id, choices=[1])["error"] == "poll_closed"
     with app.app_context():
@@ -358,7 +379,7 @@ def test_a_multiple_choice_poll_takes_several_choices_and_a_single_one_does_not(
     assert ack(beto, "poll_vote", room.id, poll_id=single, choices=[1, 2])["error"] == "invalid"
     assert ack(beto, "poll_vote", room.id, poll_id=single, choices=[2])["ok"]
     assert ack(host, "poll_close", room.id, poll_id=multiple)["ok"]
-    closed = [e["data"] for e in events(beto) if e["type"] == "poll_close"][0]
+    closed = next(e["data"] for e in events(beto) if e["type"] == "poll_close")
     assert closed["counts"] == {"1": 1, "2": 0, "3": 1} and closed["votes"] == 1
 
 
@@ -474,7 +495,7 @@ def test_two_tabs_of_one_person_count_once(room):
 
 
 def test_a_reconnecting_client_gets_exactly_what_it_missed(app, room):
-    host, ana, beto = room.started()
+    _host, ana, beto = room.started()
     for text in ("um", "dois"):
         assert ack(ana, "chat", room.id, text=text)["ok"]
     last_seen = events(beto)[-1]["seq"]
@@ -514,7 +535,7 @@ def test_join_tells_the_viewer_what_they_did(room):
 
 
 def test_seq_is_gap_free_even_when_actions_are_refused(app, room):
-    host, ana, beto = room.started()
+    _host, ana, beto = room.started()
     ack(ana, "chat", room.id, text="a")
     ack(ana, "chat", room.id, text="")  # refused
     ack(beto, "upvote", room.id, question_id=999)  # refused

@@ -1,4 +1,4 @@
-"""Pages of the certification framework: every practice area and criterion, with the questions about it."""
+"""Pages of the certification framework: every practice area and criterion, with its questions and sessions."""
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template
@@ -8,11 +8,13 @@ from community.assessment import framework
 from community.assessment.models import Criterion, PracticeArea
 from community.core.permissions import public
 from community.extensions import db
+from community.live.services import session_list_query
 from community.threads.services import thread_list_query
 
 bp = Blueprint("framework", __name__, url_prefix="/framework")
 
 RECENT_THREADS = 10
+NEXT_SESSIONS = 5
 
 
 @bp.route("/")
@@ -40,5 +42,8 @@ def show(code):
             abort(404)
     filters = {"criterion": code} if criterion else {"area": code}
     threads = db.session.scalars(thread_list_query(current_user, **filters).limit(RECENT_THREADS)).unique().all()
+    sessions = db.session.scalars(session_list_query("upcoming", **filters).limit(NEXT_SESSIONS)).unique().all()
     area = area or criterion.practice_area
-    return render_template("framework/show.html", area=area, criterion=criterion, threads=threads, filters=filters)
+    return render_template(
+        "framework/show.html", area=area, criterion=criterion, threads=threads, sessions=sessions, filters=filters
+    )

@@ -8,6 +8,9 @@ from community.auth.models import User
 from community.cities.models import City
 from community.core.permissions import public
 from community.extensions import db
+from community.live.services import session_list_query
+
+NEXT_SESSIONS = 3
 
 bp = Blueprint("main", __name__)
 
@@ -25,4 +28,5 @@ def home():
         pending = db.session.scalar(
             sa.select(sa.func.count(User.id)).where(User.city_id.is_not(None), User.city_confirmed_at.is_(None))
         )
-    return render_template("home/index.html", figures=figures, pending=pending)
+    sessions = db.session.scalars(session_list_query("upcoming").limit(NEXT_SESSIONS)).unique().all()
+    return render_template("home/index.html", figures=figures, pending=pending, sessions=sessions)

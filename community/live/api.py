@@ -206,9 +206,7 @@ _event_schema = {
         "data": {"type": "object"},
     },
 }
-_errors = {
-    code: {"$ref": "#/components/responses/Error"} for code in ("400", "401", "403", "404", "409", "415", "422")
-}
+_errors = {code: {"$ref": "#/components/responses/Error"} for code in ("400", "401", "403", "404", "409", "415", "422")}
 _id = [{"name": "session_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 
 

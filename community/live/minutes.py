@@ -18,8 +18,12 @@ def markdown(live, record):
         "",
         _("Hosted by %(name)s", name=live.host.display_name),
         "",
-        _("From %(start)s to %(end)s (%(zone)s)", start=format_datetime(live.starts_at, "medium"),
-          end=format_datetime(live.ends_at, "medium"), zone=zone),  # fmt: skip
+        _(
+            "From %(start)s to %(end)s (%(zone)s)",
+            start=format_datetime(live.starts_at, "medium"),
+            end=format_datetime(live.ends_at, "medium"),
+            zone=zone,
+        ),
         "",
         url_for("live.show", session_id=live.id, _external=True),
         "",

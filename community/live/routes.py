@@ -264,9 +264,7 @@ def calendar_page():
         "live/calendar.html",
         feed_url=url_for("live.feed", feed_token=token, _external=True),
         form=EmptyForm(),
-        hosting=db.session.scalars(
-            services.session_list_query(host=current_user).limit(50)
-        ).all(),
+        hosting=db.session.scalars(services.session_list_query(host=current_user).limit(50)).all(),
         seated=services.feed_sessions(current_user),
     )
 
@@ -302,9 +300,7 @@ def room(session_id):
         return redirect(url_for("live.show", session_id=live.id))
     if not services.can_enter(live, current_user):
         abort(403, description=_("Register for this session to come into its room."))
-    return render_template(
-        "live/room.html", live=live, is_host=current_user.id == live.host_id, removed=_removed(live)
-    )
+    return render_template("live/room.html", live=live, is_host=current_user.id == live.host_id, removed=_removed(live))
 
 
 def _removed(live):

@@ -223,7 +223,9 @@ def clean_session_input(data, *, creating):
         errors["criteria"] = _l("Use criterion codes from the framework, such as DM2 or PA2.")
     elif len(found) > CRITERIA_MAX:
         errors["criteria"] = _l("Choose at most %(max)d criteria.", max=CRITERIA_MAX)
-    video_url = (_text(data.get("video_url") or "") or "").strip() if not isinstance(data.get("video_url"), list) else None
+    video_url = (
+        (_text(data.get("video_url") or "") or "").strip() if not isinstance(data.get("video_url"), list) else None
+    )
     if video_url is None or len(video_url) > URL_MAX:
         errors["video_url"] = _l("Give a web address of at most %(max)d characters.", max=URL_MAX)
     elif video_url and not _is_web_address(video_url):
@@ -603,7 +605,12 @@ def room(session_id, part=None):
 
 def person_json(user, live=None):
     """A person as the room shows them; `host` is said when the session is given."""
-    person = {"id": user.id, "name": user.display_name, "handle": user.handle, "city": user.city.name if user.city else None}
+    person = {
+        "id": user.id,
+        "name": user.display_name,
+        "handle": user.handle,
+        "city": user.city.name if user.city else None,
+    }
     if live is not None:
         person["host"] = user.id == live.host_id
     return person
@@ -911,9 +918,7 @@ def highlight(live, user, question_id):
     question = _question(live, question_id) if question_id is not None else None
     with room_change(live) as record:
         _require_live(live)
-        db.session.execute(
-            sa.update(RoomQuestion).where(RoomQuestion.session_id == live.id).values(highlighted=False)
-        )
+        db.session.execute(sa.update(RoomQuestion).where(RoomQuestion.session_id == live.id).values(highlighted=False))
         if question is not None:
             question.highlighted = True
         return record("highlight", user, {"question_id": question.id if question else None})
