@@ -14,7 +14,7 @@ from community.core.models import utcnow
 from community.core.permissions import Role
 from community.extensions import db
 from community.live import services as live
-from community.live.models import LiveSession
+from community.live.models import LiveSession, SessionEvent
 from community.threads import services as threads
 from community.threads.models import Thread
 
@@ -153,7 +153,7 @@ DEMO_SESSIONS = [
 
 
 def seed_sessions():
-    """Upcoming sessions by the mentor, a few people registered, times in Brasília."""
+    """Upcoming sessions by the mentor, a few people registered, times in Brasília; and a past one with its record."""
     if db.session.scalar(sa.select(LiveSession.id).limit(1)) is not None:
         return
     host = accounts.user_by_email("mentora@comunidade.example.org")
@@ -179,6 +179,54 @@ def seed_sessions():
         first = live.schedule(host, fields, weeks=weeks)[0]
         for email in ("ana@mogi.example.org", "beatriz@recife.example.org", "carlos@fortaleza.example.org"):
             live.register(first, accounts.user_by_email(email))
+    seed_past_session(host, zone, today)
+
+
+def seed_past_session(host, zone, today):
+    """The cohort's opening session a week ago, as its room recorded it: who came, the chat, a question, a poll."""
+    starts_at = live.local_to_utc(datetime.combine(today - timedelta(days=7), time(10)), zone)
+    fields = live.clean_session_input(
+        {
+            "title": "Abertura da coorte: como funciona a certificação",
+            "agenda": "Boas-vindas, o calendário da coorte e como preencher a autoavaliação.",
+            "timezone": zone,
+            "starts_at": starts_at,
+            "ends_at": starts_at + timedelta(hours=1),
+            "capacity": 100,
+            "language": "pt_BR",
+            "practice_areas": ["LC"],
+            "criteria": [],
+            "video_url": "https://meet.example.org/comunidade-abertura",
+        },
+        creating=False,
+    )
+    session = live.schedule(host, fields)[0]
+    people = [accounts.user_by_email(email) for email in ("ana@mogi.example.org", "carlos@fortaleza.example.org")]
+    for person in people:
+        live.register(session, person)
+    for n, person in enumerate([host, *people]):
+        live.enter(session, person, f"demo-{session.id}-{n}")
+    live.start(session, host)
+    live.chat(session, host, "Bom dia, cidades! Sejam bem-vindas à coorte.")
+    live.chat(session, people[0], "Bom dia! Mogi das Cruzes presente.")
+    _event, question = live.ask(session, people[1], "Qual é o prazo para enviar as evidências?")
+    live.upvote(session, people[0], question.id)
+    live.mark_answered(session, host, question.id)
+    _event, poll = live.open_poll(
+        session, host, "Por onde a sua cidade vai começar?", ["Dados", "Desempenho", "Contratos"]
+    )
+    live.vote(session, people[0], poll.id, [1])
+    live.vote(session, people[1], poll.id, [2])
+    live.close_poll(session, host, poll.id)
+    live.end(session, host)
+    for sid in range(3):
+        live.leave(f"demo-{session.id}-{sid}")
+    # The record reads as if it happened a week ago.
+    shift = utcnow() - (starts_at + timedelta(minutes=5))
+    for event in db.session.scalars(sa.select(SessionEvent).where(SessionEvent.session_id == session.id)):
+        event.created_at -= shift
+    session.started_at, session.finished_at = starts_at, starts_at + timedelta(hours=1)
+    db.session.commit()
 
 
 @bp.cli.command("seed-demo")
@@ -196,6 +244,6 @@ def seed_demo(if_empty):
     seed_sessions()
     click.echo(
         f"Demo data loaded: {len(DEMO_CITIES)} cities, {len(DEMO_PEOPLE)} people, {len(DEMO_THREADS)} questions, "
-        f"{len(DEMO_SESSIONS)} live sessions."
+        f"{len(DEMO_SESSIONS) + 1} live sessions."
     )
     click.echo(f"Every demo account's password is {DEMO_PASSWORD!r}; e.g. sign in as {DEMO_PEOPLE[1][0]}.")

@@ -15,6 +15,7 @@ from community.auth.models import ApiToken, User
 from community.cities.models import City
 from community.commands import DEMO_CITIES, DEMO_PASSWORD, DEMO_PEOPLE
 from community.extensions import db
+from community.live.models import LiveSession, SessionEvent
 from config import BASE_DIR
 
 
@@ -28,7 +29,7 @@ def counts(app):
     with app.app_context():
         return {
             model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
-            for model in (City, User, ApiToken, Framework, PracticeArea, Criterion)
+            for model in (City, User, ApiToken, Framework, PracticeArea, Criterion, LiveSession, SessionEvent)
         }
 
 
@@ -72,6 +73,11 @@ def test_seed_demo_loads_the_cohort(app, runner):
         assert (record["locale"], record["timezone"]) == (locale, timezone)
         assert record["city"] == city_slug
         assert record["confirmed"] == (city_slug is not None), "demo participants are confirmed members"
+    with app.app_context():
+        sessions = db.session.scalars(sa.select(LiveSession).order_by(LiveSession.id)).all()
+        assert [s.status for s in sessions] == ["scheduled"] * 5 + ["ended"], "upcoming sessions and a past one"
+        assert sessions[-1].last_seq == loaded["SessionEvent"] > 5, "the past session has its record"
+        assert sessions[-1].starts_at < sessions[0].starts_at
 
 
 def test_demo_accounts_can_sign_in(app, runner, client):

@@ -46,6 +46,7 @@ def init_app(app):
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["time_tag"] = datetime_tag
     app.jinja_env.globals["time_range"] = time_range
+    app.jinja_env.filters["clock"] = lambda value: format_time(value, "short") if value else ""
     app.jinja_env.filters["format_number"] = format_number
     app.jinja_env.filters["date"] = lambda value, format="medium": format_date(value, format) if value else ""
     app.jinja_env.globals.update(

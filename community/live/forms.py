@@ -12,6 +12,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from community.core.forms import LANGUAGE_NAMES, TimezoneField, choices
 from community.core.time import is_timezone
@@ -36,9 +37,16 @@ class SessionForm(FlaskForm):
         default=100,
     )
     language = SelectField(_l("Language of the session"))
-    practice_areas = SelectMultipleField(_l("Practice areas"), validators=[Optional()])
+    practice_areas = SelectMultipleField(
+        _l("Practice areas"),
+        validators=[Optional()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     criteria = SelectMultipleField(
-        _l("Criteria"), description=_l("Optional: the certification criteria this is about."), validators=[Optional()]
+        _l("Criteria"),
+        description=_l("Optional: the certification criteria the session is about."),
+        validators=[Optional()],
     )
     video_url = StringField(
         _l("Video call link"),

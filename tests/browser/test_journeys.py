@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 DEMO_PASSWORD = "comunidade-demo"
 PARTICIPANT = "ana@mogi.example.org"
 ADMIN = "admin@comunidade.example.org"
+MENTOR = "mentora@comunidade.example.org"
 
 # locale code -> (the switcher button's name, <html lang>)
 LANGUAGES = {"en": ("English", "en"), "pt_BR": ("Português (Brasil)", "pt-BR")}
@@ -194,6 +195,13 @@ PAGES = {
     "criterion": ("/framework/DM2", None),
     "notifications": ("/notifications/", PARTICIPANT),
     "moderation": ("/threads/moderation", ADMIN),
+    # Session 5 is an upcoming demo session Ana registered for; session 6 has ended and has its record.
+    "sessions": ("/sessions/", None),
+    "session": ("/sessions/5", PARTICIPANT),
+    "schedule": ("/sessions/new", MENTOR),
+    "registrants": ("/sessions/5/registrants", MENTOR),
+    "calendar": ("/sessions/calendar", PARTICIPANT),
+    "record": ("/sessions/6/archive", PARTICIPANT),
 }
 
 
@@ -217,7 +225,10 @@ def test_page_passes_axe(page, axe, screenshot, name, locale):
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
-@pytest.mark.parametrize("name", ["home", "register", "cities", "people", "questions", "thread", "ask"])
+@pytest.mark.parametrize(
+    "name", ["home", "register", "cities", "people", "questions", "thread", "ask", "sessions", "session", "schedule",
+             "record"]
+)  # fmt: skip
 def test_page_fits_a_phone(new_page, axe, screenshot, name, locale):
     page = new_page(phone=True)
     open_in(page, name, locale)
