@@ -475,7 +475,7 @@ def test_presence_follows_people_coming_and_going(app, room):
     events(host, "presence")
     ana = room.join("ana")
     seen = events(host, "presence")[-1]
-    assert seen["count"] == 2
+    assert seen["count"] == 2 and seen["last_seq"] == 0
     assert {p["name"] for p in seen["participants"]} == {"Helena Duarte", "Ana Souza"}
     assert [p["host"] for p in seen["participants"]] == [True, False], "the host comes first"
     ana.disconnect(namespace=NAMESPACE)
@@ -528,7 +528,9 @@ def test_join_tells_the_viewer_what_they_did(room):
     ack(ana, "upvote", room.id, question_id=question_id)
     ack(ana, "poll_vote", room.id, poll_id=poll_id, choices=[2])
     ack(ana, "hand", room.id, raised=True)
+    mine = ack(ana, "question", room.id, text="Minha, anônima", anonymous=True)["question_id"]
     you = ack(room.connect("ana"), "join", room.id)["session"]["you"]
+    assert you["asked"] == [mine], "the asker knows their own anonymous question"
     assert you["upvoted"] == [question_id]
     assert you["poll_votes"] == {str(poll_id): [2]}
     assert you["hand_raised"] is True and you["is_host"] is False

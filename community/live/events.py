@@ -235,9 +235,9 @@ def _emit_presence(session_id):
     if live is None:
         return
     people = services.participants(live)
-    socketio.emit(
-        "presence", {"participants": people, "count": len(people)}, to=services.room(session_id), namespace=NAMESPACE
-    )
+    # last_seq says how recent the list is: a client that has applied later events keeps what it shows.
+    presence = {"participants": people, "count": len(people), "last_seq": live.last_seq}
+    socketio.emit("presence", presence, to=services.room(session_id), namespace=NAMESPACE)
 
 
 def register(socketio):

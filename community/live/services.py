@@ -761,7 +761,8 @@ def participants(live):
 
 
 def viewer_state(live, user):
-    """What this viewer needs beyond the events: their upvotes, poll votes and raised hand."""
+    """What this viewer needs beyond the events: their own questions (anonymous ones too), upvotes, poll votes and
+    raised hand."""
     upvoted = db.session.scalars(
         sa.select(QuestionVote.question_id)
         .join(RoomQuestion, RoomQuestion.id == QuestionVote.question_id)
@@ -772,11 +773,15 @@ def viewer_state(live, user):
         .join(Poll, Poll.id == PollVote.poll_id)
         .where(Poll.session_id == live.id, PollVote.user_id == user.id)
     ).all()
+    asked = db.session.scalars(
+        sa.select(RoomQuestion.id).where(RoomQuestion.session_id == live.id, RoomQuestion.author_id == user.id)
+    ).all()
     attendance = attendance_of(live, user)
     return {
         "id": user.id,
         "name": user.display_name,
         "is_host": user.id == live.host_id,
+        "asked": sorted(asked),
         "upvoted": sorted(upvoted),
         "poll_votes": {str(poll_id): choices for poll_id, choices in votes},
         "hand_raised": attendance is not None and attendance.hand_raised_at is not None,

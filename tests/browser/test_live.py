@@ -1,15 +1,16 @@
 """The live room in real browsers: a mentor hosts a session and a city takes part, each in their own browser.
 
 The journey owns the demo's first session (it starts and ends it); the checks of the room before the start look
-at the demo's other session and leave it scheduled. Elements are found by what they are (ids, data attributes,
-classes), not by their words, so the journey runs in any language while the translations are being filled.
+at the demo's other upcoming session and leave it scheduled; the past session's room is only read. Elements are
+found by what they are (ids, data attributes, classes), not by their words, so the journey runs in any language
+while the translations are being filled.
 """
 
 import re
 
 import pytest
 
-from tests.browser.conftest import PHONE, overflowing_elements, require_socketio_client
+from tests.browser.conftest import DESKTOP, PHONE, overflowing_elements, require_socketio_client
 from tests.browser.test_journeys import LANGUAGES, assert_no_problems, set_language, sign_in, visit
 
 try:
@@ -27,10 +28,13 @@ OTHER = "beatriz@recife.example.org"
 OTHER_NAME = "Beatriz Rocha"
 JOURNEY_SESSION = 1  # "Plantão de dúvidas": started and ended by the journey
 LOOKED_AT_SESSION = 5  # "Reuniões de desempenho que funcionam": stays scheduled
+PAST_SESSION = 6  # "Abertura da coorte": ended a week ago, with a chat, a question and a poll in its record
 
 QUESTION = "Quem deve assinar o inventário de dados: a TI ou cada secretaria?"
 POLL = "Em que ponto está o inventário da sua cidade?"
 OPTIONS = ["Ainda não começamos", "Planilha parcial", "Inventário completo e publicado"]
+SEVERAL = "Quais bases vocês já inventariaram?"
+SEVERAL_OPTIONS = ["Saúde", "Educação", "Obras"]
 FROM_PARTICIPANT = "Aqui em Mogi usamos uma planilha compartilhada."
 FROM_HOST = "Ótimo, Ana! Traga a planilha na próxima sessão."
 WHILE_AWAY = "Mensagem enviada enquanto a conexão caiu."
@@ -154,6 +158,31 @@ def test_host_and_participant_run_a_session_together(new_page, screenshot, axe):
     expect(running.locator(".poll-results tbody tr")).to_have_count(3)
     expect(running.locator(".poll-counts")).to_be_hidden()
 
+    # A second poll takes several choices; an option typed by mistake comes out before it opens.
+    host.locator("[data-poll-details] summary").click()
+    host.locator("#poll-question").fill(SEVERAL)
+    host.locator("#poll-option-1").fill(SEVERAL_OPTIONS[0])
+    host.locator("#poll-option-2").fill(SEVERAL_OPTIONS[1])
+    host.get_by_role("button", name="Add an option").click()
+    host.locator("#poll-option-3").fill("Por engano")
+    host.get_by_role("button", name="Add an option").click()
+    host.locator("#poll-option-4").fill(SEVERAL_OPTIONS[2])
+    host.get_by_role("button", name="Remove option 3").click()
+    expect(host.locator("#poll-option-3")).to_have_value(SEVERAL_OPTIONS[2])
+    expect(host.locator("#poll-option-4")).to_have_count(0)
+    host.locator("#poll-multiple").check()
+    host.get_by_role("button", name="Open the poll").click()
+    several = participant.locator(".poll").filter(has_text=SEVERAL)
+    expect(several.locator("input[type=checkbox]")).to_have_count(3)
+    several.get_by_label(SEVERAL_OPTIONS[0]).check()
+    several.get_by_label(SEVERAL_OPTIONS[2]).check()
+    several.locator("button[type=submit]").click()
+    expect(several.locator(".poll-voted")).to_contain_text(SEVERAL_OPTIONS[2])
+    tally = host.locator(".poll").filter(has_text=SEVERAL)
+    expect(tally.locator(".poll-counts strong")).to_have_text(["1", "0", "1"])
+    tally.get_by_role("button", name="Close the poll").click()
+    expect(several.locator(".poll-results tbody td:nth-child(2)")).to_have_text(["1", "0", "1"])
+
     # The chat goes both ways; Enter sends.
     participant.locator("#chat-text").fill(FROM_PARTICIPANT)
     participant.locator("#chat-text").press("Enter")
@@ -228,6 +257,10 @@ def test_host_and_participant_run_a_session_together(new_page, screenshot, axe):
     expect(raised).to_contain_text(PARTICIPANT_NAME)
     expect(raised.locator(".hand-mark")).to_be_visible()
     screenshot(host, "4-host-sees-a-raised-hand")
+    host.set_viewport_size(PHONE)  # the host's busiest room, on a phone too
+    screenshot(host, "4-host-sees-a-raised-hand-phone")
+    assert_fits_a_phone(host, "the host's room with questions, a poll, the chat and a raised hand")
+    host.set_viewport_size(DESKTOP)
     screenshot(participant, "4-participant-hand-up-phone-pt_BR")
     raised.get_by_role("button", name="Lower hand").click()
     expect(host.locator(".people-list .person.hand-up")).to_have_count(0)
@@ -304,3 +337,22 @@ def test_room_before_the_start_passes_axe_and_fits_a_phone(new_page, screenshot,
     for page in (host, participant, host_on_phone):
         expect(page.locator("#live-room")).to_have_attribute("data-status", "scheduled")
         assert_no_problems(page)
+
+
+def test_an_ended_sessions_room_replays_its_record(new_page, screenshot, axe):
+    """The demo's past session (6): its room is rebuilt from the log, read-only, with the way to the archive."""
+    require_socketio_client()
+    page = new_page()
+    sign_in(page, PARTICIPANT)
+    set_language(page, "pt_BR")
+    room = open_room(page, PAST_SESSION)
+    expect(room).to_have_attribute("data-status", "ended")
+    expect(page.locator(f"[data-ended-note] a[href$='/sessions/{PAST_SESSION}/archive']")).to_be_visible()
+    expect(page.locator(".chat-list .chat-message")).to_have_count(2)
+    expect(page.locator(".question-list .question .mark-answered")).to_have_count(1)
+    expect(page.locator(".poll .poll-results tbody td:nth-child(2)")).to_have_text(["1", "1", "0"])
+    expect(page.locator('[data-form="chat"], [data-form="question"]')).to_have_count(2)
+    expect(page.locator('[data-form="chat"]:visible, [data-form="question"]:visible')).to_have_count(0)
+    screenshot(page, "pt_BR")
+    assert_passes_axe(axe, page, "the room of an ended session, in pt_BR")
+    assert_no_problems(page)
