@@ -1,7 +1,7 @@
 """A session's record written out as Markdown minutes, in the reader's language and time zone."""
 
 from flask import url_for
-from flask_babel import format_datetime, format_time, get_timezone
+from flask_babel import format_datetime, format_time, get_timezone, ngettext
 from flask_babel import gettext as _
 
 from community.core.time import zone_label
@@ -43,7 +43,7 @@ def markdown(live, record):
         question = item["question"]
         who = item["author"].display_name if item["author"] else _("Anonymous")
         mark = _("answered") if question.answered else _("not answered")
-        votes = _("%(num)d votes", num=question.votes)
+        votes = ngettext("%(num)d vote", "%(num)d votes", question.votes)
         lines.append(f"- {_one_line(question.text)} ({_one_line(who)}; {votes}; {mark})")
     lines.append("")
 
@@ -51,7 +51,7 @@ def markdown(live, record):
     for item in record["polls"]:
         lines.append(f"### {_one_line(item['poll'].question)}")
         lines.append("")
-        lines.append(_("%(num)d votes", num=item["votes"]))
+        lines.append(ngettext("%(num)d vote", "%(num)d votes", item["votes"]))
         lines.append("")
         for result in item["results"]:
             lines.append(f"- {_one_line(result['text'])}: {result['count']} ({result['share']}%)")

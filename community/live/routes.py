@@ -5,6 +5,7 @@ import io
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from community.assessment.framework import practice_areas
@@ -149,7 +150,14 @@ def edit(session_id):
         else:
             flash(_("The session is saved."), "success")
             if promoted:
-                flash(_("%(count)d people from the waiting list got a seat.", count=len(promoted)), "info")
+                flash(
+                    ngettext(
+                        "%(num)d person from the waiting list got a seat.",
+                        "%(num)d people from the waiting list got a seat.",
+                        len(promoted),
+                    ),
+                    "info",
+                )
             return redirect(url_for("live.show", session_id=live.id))
     status = 400 if form.is_submitted() else 200
     return render_template("live/form.html", form=form, live=live), status

@@ -1037,7 +1037,9 @@ def hand(live, user, raised, user_id=None):
         if attendance is None:
             raise RoomError("not_found", _l("That person has not come into the room."))
         if (attendance.hand_raised_at is not None) == raised:
-            raise RoomError("unchanged", _l("The hand is already raised.") if raised else _l("The hand is down."))
+            raise RoomError(
+                "unchanged", _l("The hand is already raised.") if raised else _l("The hand is already down.")
+            )
         attendance.hand_raised_at = utcnow() if raised else None
         return record("hand", user, {"user_id": target_id, "raised": raised})
 
@@ -1074,7 +1076,9 @@ def lock_chat(live, user, locked):
         raise RoomError("invalid", _l("Say whether the chat is locked with true or false."))
     with room_change(live) as record:
         if live.chat_locked == locked:
-            raise RoomError("unchanged", _l("The chat is locked already.") if locked else _l("The chat is open."))
+            raise RoomError(
+                "unchanged", _l("The chat is locked already.") if locked else _l("The chat is already open.")
+            )
         live.chat_locked = locked
         return record("lock_chat", user, {"locked": locked})
 
