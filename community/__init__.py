@@ -127,10 +127,18 @@ def unauthorized():
     return redirect(url_for("auth.login", next=next_page))
 
 
+def _reader():
+    """The signed-in user, or the user behind a socket event authenticated by an API token."""
+    if current_user and current_user.is_authenticated:
+        return current_user
+    return g.get("socket_user")
+
+
 def select_locale():
     languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    reader = _reader()
+    if reader is not None and reader.locale in languages:
+        return reader.locale
     if session.get("locale") in languages:
         return session["locale"]
     # Werkzeug matches pt-BR to pt_BR and a bare "pt" or "es-AR" to the closest catalog.
@@ -138,8 +146,9 @@ def select_locale():
 
 
 def select_timezone():
-    if current_user and current_user.is_authenticated and current_user.timezone:
-        return current_user.timezone
+    reader = _reader()
+    if reader is not None and reader.timezone:
+        return reader.timezone
     return current_app.config["DEFAULT_USER_TIMEZONE"]
 
 

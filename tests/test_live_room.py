@@ -576,3 +576,29 @@ def test_a_deactivated_user_is_refused_at_the_next_event(app, room):
         db.session.commit()
     answer = ack(ana, "chat", room.id, text="ainda aqui?")
     assert answer["ok"] is False
+
+
+def test_one_socket_may_be_in_two_rooms_and_leave_one(app, room):
+    other = schedule(app, room.people["host"].id, title="Outra sessão")
+    register(app, other, room.people["ana"].id)
+    host = room.join("host")
+    ana = room.join("ana")
+    assert ack(ana, "join", other)["ok"]
+    second_host = room.connect("host")
+    assert ack(second_host, "join", other)["participants"][1]["name"] == "Ana Souza"
+    assert ack(ana, "leave", room.id)["ok"]
+    assert ack(ana, "leave", room.id)["error"] == "not_joined"
+    assert events(host, "presence")[-1]["count"] == 1, "Ana left the first room"
+    in_other = ack(room.connect("host"), "join", other)["participants"]
+    assert [p["name"] for p in in_other] == ["Helena Duarte", "Ana Souza"], "and stayed in the other"
+    assert ack(ana, "chat", room.id, text="ainda aqui?")["error"] == "not_joined"
+
+
+def test_answers_speak_the_language_of_the_user_behind_a_token(app, make, room, socket_client):
+    spanish = make.user(name="Andrés Gómez", locale="es")
+    with app.app_context():
+        token = accounts.issue_api_token(db.session.get(User, spanish.id), "t")[1]
+        db.session.commit()
+    answer = ack(socket_client(namespace=NAMESPACE, auth={"token": token}), "join", room.id)
+    assert answer["error"] == "forbidden"
+    assert answer["message"] == "Inscríbase en esta sesión para entrar a su sala."

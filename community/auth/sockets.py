@@ -1,7 +1,7 @@
 """Who is behind a Socket.IO connection: authentication on connect, re-checked on every event."""
 
 import sqlalchemy as sa
-from flask import session
+from flask import g, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
@@ -44,14 +44,19 @@ def join_identity_rooms(user):
 
 
 def socket_user():
-    """The user of the current socket event, checked again now: None once signed out, revoked or deactivated."""
+    """The user of the current socket event, checked again now: None once signed out, revoked or deactivated.
+
+    It is also kept on `g` for the event, so that its answers speak the user's language (see select_locale).
+    """
     digest = session.get(_TOKEN_KEY)
+    user = None
     if digest:
         token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest))
-        return token.user if token is not None and token.is_valid else None
-    if current_user.is_authenticated:
-        return current_user._get_current_object()
-    return None
+        user = token.user if token is not None and token.is_valid else None
+    elif current_user.is_authenticated:
+        user = current_user._get_current_object()
+    g.socket_user = user
+    return user
 
 
 def end_sockets(room):

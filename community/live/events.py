@@ -127,7 +127,7 @@ class LiveNamespace(Namespace):
         session[_JOINED] = [sid for sid in joined if sid != session_id]
         for part in (None, "host", "audience"):
             leave_room(services.room(session_id, part))
-        for changed in services.leave(request.sid):
+        for changed in services.leave(request.sid, session_id):
             announce_presence(changed)
         return {"ok": True}
 

@@ -211,7 +211,9 @@ class RoomConnection(db.Model):
     __tablename__ = "live_connections"
 
     sid: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
-    session_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("live_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("live_sessions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     connected_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 

@@ -720,7 +720,7 @@ def enter(live, user, sid):
         attendance = Attendance(session_id=live.id, user_id=user.id, first_joined_at=now)
         db.session.add(attendance)
     attendance.last_seen_at = now
-    connection = db.session.get(RoomConnection, sid)
+    connection = db.session.get(RoomConnection, (sid, live.id))
     if connection is None:
         db.session.add(RoomConnection(sid=sid, session_id=live.id, user_id=user.id, connected_at=now))
     try:
@@ -729,9 +729,13 @@ def enter(live, user, sid):
         db.session.rollback()
 
 
-def leave(sid):
-    """Forget a socket that left; return the ids of the sessions whose presence changed."""
-    rows = db.session.scalars(sa.select(RoomConnection).where(RoomConnection.sid == sid)).all()
+def leave(sid, session_id=None):
+    """Forget a socket that left one room (or all, when it disconnected); return the ids of the sessions whose
+    presence changed."""
+    query = sa.select(RoomConnection).where(RoomConnection.sid == sid)
+    if session_id is not None:
+        query = query.where(RoomConnection.session_id == session_id)
+    rows = db.session.scalars(query).all()
     now = utcnow()
     for connection in rows:
         attendance = db.session.get(Attendance, (connection.session_id, connection.user_id))

@@ -1,8 +1,8 @@
-"""Live sessions: schedule, registrations, the room's log and state, calendar feeds
+"""live sessions
 
-Revision ID: 772aff4b5955
+Revision ID: 3253329f5014
 Revises: 3bf24cfa8e79
-Create Date: 2026-11-25 20:53:20.155992
+Create Date: 2026-11-25 21:31:14.744273
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '772aff4b5955'
+revision = '3253329f5014'
 down_revision = '3bf24cfa8e79'
 branch_labels = None
 depends_on = None
@@ -79,7 +79,7 @@ def upgrade():
     sa.Column('connected_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['live_sessions.id'], name=op.f('fk_live_connections_session_id_live_sessions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_live_connections_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('sid', name=op.f('pk_live_connections'))
+    sa.PrimaryKeyConstraint('sid', 'session_id', name=op.f('pk_live_connections'))
     )
     with op.batch_alter_table('live_connections', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_live_connections_session_id'), ['session_id'], unique=False)
