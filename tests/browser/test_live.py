@@ -233,7 +233,9 @@ def test_host_and_participant_run_a_session_together(new_page, screenshot, axe):
     theirs.locator("button.upvote").click()
     expect(theirs.locator("button.upvote")).to_be_disabled()  # once each
     expect(participant.locator(".question-list .question").first).to_contain_text(OTHER_QUESTION)
-    expect(other.locator(".question-list .question").first.locator(".question-score")).to_have_text("1 vote")
+    expect(other.locator(".question-list .question").first.locator(".question-score")).to_have_text(
+        "1 voto"
+    )  # Beatriz reads Portuguese
     on_show = host.locator(".question-list .question").filter(has_text=OTHER_QUESTION)
     on_show.get_by_role("button", name="Highlight").click()
     expect(theirs).to_have_class(re.compile(r"\bhighlighted\b"))
