@@ -55,8 +55,8 @@ def join(data):
     if session_id is None:
         return {"ok": False, "error": "invalid", "message": "session_id is required"}
     join_room(_room(session_id))
-    return {"ok": True, "session": {"id": session_id}, "participants": [], "events": [],
-            "last_seq": _last_seq.get(session_id, 0)}  # fmt: skip
+    last_seq = _last_seq.get(session_id, 0)
+    return {"ok": True, "session": {"id": session_id}, "participants": [], "events": [], "last_seq": last_seq}
 
 
 @socketio.on("start", namespace=NAMESPACE)

@@ -199,9 +199,18 @@ def register_socket_namespaces(app):
     from community.live import events as live_events
     from community.threads import events as thread_events
 
+    socketio.on_error_default(socket_error)
     socketio.on_namespace(DefaultNamespace("/"))
     thread_events.register(socketio)
     live_events.register(socketio)
+
+
+def socket_error(error):
+    """An event handler failed: log it, forget the half-done transaction, and answer the client all the same."""
+    current_app.logger.exception("Socket.IO event failed", exc_info=error)
+    db.session.rollback()
+    message = _("Something went wrong on our side. Please try again later.")
+    return {"ok": False, "error": "server_error", "message": message}
 
 
 def register_commands(app):

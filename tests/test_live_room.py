@@ -602,3 +602,18 @@ def test_answers_speak_the_language_of_the_user_behind_a_token(app, make, room, 
     answer = ack(socket_client(namespace=NAMESPACE, auth={"token": token}), "join", room.id)
     assert answer["error"] == "forbidden"
     assert answer["message"] == "Inscríbase en esta sesión para entrar a su sala."
+
+
+def test_a_failure_on_our_side_still_answers_and_stores_nothing(app, room, monkeypatch, caplog):
+    from community.live import services
+
+    _host, ana, _beto = room.started()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(services, "chat", broken)
+    answer = ack(ana, "chat", room.id, text="olá")
+    assert answer["ok"] is False and answer["error"] == "server_error" and answer["message"]
+    assert "the disk is full" in caplog.text
+    assert len(stored_events(app, room.id)) == 1

@@ -1,5 +1,6 @@
-"""Column types and mixins shared by every feature's models."""
+"""Column types and mixins shared by every feature's models, and how SQLite connections are set up."""
 
+import sqlite3
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -35,3 +36,18 @@ class UTCDateTime(sa.types.TypeDecorator):
 class TimestampMixin:
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _tune_sqlite(dbapi_connection, _record):
+    """SQLite, the default database: writers wait for each other (up to 30 s) instead of failing at once with
+    "database is locked", and readers do not wait for writers (write-ahead log)."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
