@@ -655,3 +655,31 @@ def test_the_home_page_and_the_framework_pages_show_the_next_sessions(app, clien
     assert "Sobre inventário" in criterion and "Sobre metas" not in criterion
     area = client.get("/framework/PA").get_data(as_text=True)
     assert "Sobre metas" in area and "Sobre inventário" not in area
+
+
+def test_the_api_changes_and_cancels_a_session_for_its_host(app, client, cohort):
+    session_id = schedule(app, cohort["host"].id)
+    register(app, session_id, cohort["ana"].id)
+    host = api_token(app, cohort["host"])
+    url = f"/api/v1/sessions/{session_id}"
+    changed = client.patch(url, json={"title": "Novo título", "capacity": 40}, headers=host)
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["title"] == "Novo título" and changed.get_json()["capacity"] == 40
+    assert notices(app, cohort["ana"]) == [], "the time did not change"
+    moved = client.patch(url, json={"starts_at": "2031-03-10T14:00:00-03:00", "ends_at": "2031-03-10T15:00:00-03:00"},
+                         headers=host)  # fmt: skip
+    assert moved.get_json()["starts_at"] == "2031-03-10T17:00:00+00:00"
+    assert notices(app, cohort["ana"]) == ["session_changed"]
+    for body, field in (({"capacity": 0}, "capacity"), ({"starts_at": "soon"}, "starts_at"), ({"host": 1}, "host")):
+        refused = client.patch(url, json=body, headers=host)
+        assert refused.status_code == 422 and field in refused.get_json()["fields"]
+    assert stored(app, session_id)["capacity"] == 40
+    for who in ("ana", "mentor"):
+        assert client.patch(url, json={"title": "Meu"}, headers=api_token(app, cohort[who])).status_code == 403
+        assert client.post(f"{url}/cancel", headers=api_token(app, cohort[who])).status_code == 403
+    cancelled = client.post(f"{url}/cancel", headers=host)
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    assert notices(app, cohort["ana"]) == ["session_changed", "session_cancelled"]
+    assert client.post(f"{url}/cancel", headers=host).status_code == 409
+    assert client.patch(url, json={"title": "Tarde demais"}, headers=host).status_code == 409
+    assert client.post("/api/v1/sessions/999999/cancel", headers=host).status_code == 404

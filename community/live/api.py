@@ -105,6 +105,69 @@ def session(session_id):
     return session_json(db.get_or_404(LiveSession, session_id))
 
 
+def _current_fields(live):
+    """A session's fields as the API takes them, to lay a PATCH over."""
+    return {
+        "title": live.title,
+        "agenda": live.agenda,
+        "starts_at": live.starts_at,
+        "ends_at": live.ends_at,
+        "timezone": live.timezone,
+        "capacity": live.capacity,
+        "language": live.language,
+        "practice_areas": [area.code for area in live.practice_areas],
+        "criteria": [criterion.code for criterion in live.criteria],
+        "video_url": live.video_url,
+    }
+
+
+@bp.patch("/sessions/<int:session_id>")
+@per_object
+@signed_in
+def update_session(session_id):
+    """Change some of a session's fields (the host and admins); registrants hear of a new time."""
+    live = db.get_or_404(LiveSession, session_id)
+    if not services.can_manage(live, current_user):
+        return json_error(403, message=_("Only the host and admins change a session."))
+    data = json_body()
+    fields, problems = _current_fields(live), {}
+    for name, value in data.items():
+        if name not in fields:
+            problems[name] = _("This field cannot be changed.")
+        elif name in ("starts_at", "ends_at"):
+            fields[name] = services.parse_iso(value)
+            if fields[name] is None:
+                problems[name] = _("Give the time as ISO 8601 with its offset, e.g. 2026-12-01T14:00:00-03:00.")
+        else:
+            fields[name] = value
+    try:
+        cleaned = services.clean_session_input(fields, creating=False)
+    except services.LiveInputError as error:
+        return validation_error({**error.fields, **problems})
+    if problems:
+        return validation_error(problems)
+    try:
+        services.update(live, current_user, cleaned)
+    except services.NotAllowed as error:
+        return json_error(409, "not_open", str(error.message))
+    return session_json(live)
+
+
+@bp.post("/sessions/<int:session_id>/cancel")
+@per_object
+@signed_in
+def cancel_session(session_id):
+    """Cancel a session that has not started (the host and admins); everyone registered or waiting is told."""
+    live = db.get_or_404(LiveSession, session_id)
+    if not services.can_manage(live, current_user):
+        return json_error(403, message=_("Only the host and admins cancel a session."))
+    try:
+        services.cancel(live, current_user)
+    except services.NotAllowed as error:
+        return json_error(409, "not_open", str(error.message))
+    return session_json(live)
+
+
 def registration_json(live, registration):
     status = registration.status if registration is not None else "none"
     return {
@@ -280,6 +343,31 @@ add_paths(
                 "security": [],
                 "parameters": _id,
                 "responses": {"200": _json(_session_schema, "The session"), **_errors},
+            },
+            "patch": {
+                "tags": ["sessions"],
+                "summary": "Change some fields of a session (its host and admins); a new time is announced",
+                "parameters": _id,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "description": "any of the fields a new session takes, except repeat_weeks",
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": _json(_session_schema, "The session, changed"), **_errors},
+            },
+        },
+        "/sessions/{session_id}/cancel": {
+            "post": {
+                "tags": ["sessions"],
+                "summary": "Cancel a session that has not started (its host and admins); registrants are told",
+                "parameters": _id,
+                "responses": {"200": _json(_session_schema, "The session, cancelled"), **_errors},
             }
         },
         "/sessions/{session_id}/registration": {
