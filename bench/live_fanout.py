@@ -35,10 +35,11 @@ measure the clients); and `other_cpu_share`, the machine's CPU used meanwhile by
 mode and client count, `targets_met` the issue's targets, `modes_compared` the app's figures per mode at the most
 clients and `best_mode` the one with the lowest median latency that lost nothing.
 
-The clients are asyncio sockets speaking Engine.IO 4 / Socket.IO 5 over a WebSocket (wsproto, which simple-websocket
-already brings): one thread per process follows a few hundred sockets, where python-socketio's threaded client would
-need two threads per socket (and its asyncio client needs aiohttp, which is not installed). The full run takes about
-four minutes on two cores.
+The clients are python-socketio's asyncio client, socketio.AsyncClient, on its websocket transport (aiohttp's, from
+requirements-dev.txt), without reconnection. Each client process runs one asyncio loop with its share of the clients,
+whose WebSockets share one aiohttp session: a process follows a few hundred sockets on one thread, where
+python-socketio's threaded client would need two threads per socket. A delivery's latency ends when the client's
+`event` handler is called with the decoded event. The full run takes about four minutes on two cores.
 """
 
 import argparse
@@ -65,13 +66,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from wsproto import ConnectionType, WSConnection
-from wsproto.events import AcceptConnection, CloseConnection, Ping, RejectConnection, Request, TextMessage
-from wsproto.events import Message as WsMessage
+import aiohttp
+import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMESPACE = "/live"
-SOCKET_PATH = "/socket.io/?EIO=4&transport=websocket"
 PASSWORD = "correct horse battery"  # noqa: S105 (made-up people on a throwaway database)
 HASH_METHOD = "pbkdf2:sha256:1000"  # only API tokens are used; a cheap hash makes 500 accounts in a second
 EVENTS_PER_SOCKET_LIMIT = 10  # per second: the app refuses more from one socket
@@ -121,163 +120,78 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-# --- The client: Engine.IO 4 / Socket.IO 5 over a WebSocket, on asyncio. ---------------------------------------
-
-EVENT_HEAD = f"42{NAMESPACE},"  # an event packet of the namespace, then its JSON array
-EVENT_PREFIX = EVENT_HEAD + '["event",'
-PRESENCE_PREFIX = EVENT_HEAD + '["presence",'
-
-
-class SocketClosed(Exception):
-    pass
+# --- The client: python-socketio's asyncio client over a WebSocket. ----------------------------------------------
 
 
 class Stop(Exception):
     """The coordinator ends the run early."""
 
 
-class LiveSocket:
-    """One Socket.IO connection to namespace /live. Broadcast `event`s are kept raw with their arrival time (the
-    time the bytes were read, before any parsing) and decoded after the run; acks resolve futures."""
+def timed_out(error):
+    return isinstance(error, TimeoutError | socketio.exceptions.TimeoutError)
 
-    def __init__(self, index, token, host, port):
-        self.index, self.token, self.host, self.port = index, token, host, port
-        self.events = []  # (arrival monotonic, raw packet)
+
+class LiveSocket:
+    """One socketio.AsyncClient on namespace /live, and what it saw: each broadcast `event` with the time its
+    handler got it (its seq and send time are read after the run), presence updates and other events counted, and
+    why it closed."""
+
+    def __init__(self, index, token, http):
+        self.index, self.token = index, token
+        self.client = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=http)
+        self.events = []  # (arrival monotonic, event)
         self._decoded = []
         self.presence = 0
-        self.other = {}  # other server events by name
+        self.other = collections.Counter()  # other server events by name
+        self.refusal = None
         self.closed_reason = None
         self.join_ack = None
-        self._acks = {}
-        self._next_ack = 0
-        self._opened = None
-        self._connected = None
-        self._reader = self._writer = self._task = None
-        self._ws = WSConnection(ConnectionType.CLIENT)
+        self.client.on("event", self._event, namespace=NAMESPACE)
+        self.client.on("presence", self._presence, namespace=NAMESPACE)
+        self.client.on("*", self._other, namespace=NAMESPACE)
+        self.client.on("connect_error", self._refused, namespace=NAMESPACE)
+        self.client.on("disconnect", self._disconnected, namespace=NAMESPACE)
+
+    def _event(self, event):
+        self.events.append((time.monotonic(), event))
+
+    def _presence(self, _presence):
+        self.presence += 1
+
+    def _other(self, name, *_args):
+        self.other[name] += 1
+
+    def _refused(self, data=None):
+        self.refusal = data
+
+    def _disconnected(self, reason=None):
+        if self.closed_reason is None:
+            self.closed_reason = f"disconnected ({reason})"
 
     @property
     def open(self):
-        return self._task is not None and self.closed_reason is None
+        return self.client.connected and NAMESPACE in self.client.namespaces
 
-    async def connect(self, timeout):
-        loop = asyncio.get_running_loop()
-        self._opened, self._connected = loop.create_future(), loop.create_future()
-        self._reader, self._writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), timeout)
-        self._writer.write(self._ws.send(Request(host=f"{self.host}:{self.port}", target=SOCKET_PATH)))
-        self._task = asyncio.create_task(self._read_loop())
-        await asyncio.wait_for(self._opened, timeout)
-        self._send(f"40{NAMESPACE}," + json.dumps({"token": self.token}))
-        await asyncio.wait_for(self._connected, timeout)
+    async def connect(self, url, timeout):
+        options = {"auth": {"token": self.token}, "namespaces": [NAMESPACE], "transports": ["websocket"]}
+        try:
+            await asyncio.wait_for(self.client.connect(url, wait_timeout=timeout, **options), timeout)
+        except socketio.exceptions.ConnectionError as error:
+            if self.refusal is not None:
+                raise RuntimeError(f"connect refused: {self.refusal}") from error
+            raise
 
-    async def call(self, event, data, timeout=30):
-        """Emit `event` with an ack and return the ack's payload."""
-        return await asyncio.wait_for(self.emit(event, data), timeout)
-
-    def emit(self, event, data):
-        """Send `event` now; return a future of its ack."""
-        if not self.open:
-            raise SocketClosed(self.closed_reason or "not connected")
-        self._next_ack += 1
-        future = asyncio.get_running_loop().create_future()
-        self._acks[self._next_ack] = future
-        self._send(f"42{NAMESPACE},{self._next_ack}" + json.dumps([event, data], separators=(",", ":")))
-        return future
+    async def call(self, event, data, timeout):
+        """Emit `event` and return the payload of its ack."""
+        return await self.client.call(event, data, namespace=NAMESPACE, timeout=timeout)
 
     async def close(self):
-        if self._writer is None:
-            return
-        if self.open:
-            with contextlib.suppress(Exception):
-                self._send(f"41{NAMESPACE},")
-                self._writer.write(self._ws.send(CloseConnection(code=1000)))
-                await asyncio.wait_for(self._writer.drain(), 2)
-        self._finish("closed by the bench")
-        self._writer.close()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-
-    def _send(self, text):
-        self._writer.write(self._ws.send(WsMessage(data=text)))
-
-    async def _read_loop(self):
-        parts = []
-        try:
-            while True:
-                chunk = await self._reader.read(1 << 18)
-                arrived = time.monotonic()
-                self._ws.receive_data(chunk or None)
-                for event in self._ws.events():
-                    if isinstance(event, TextMessage):
-                        parts.append(event.data)
-                        if event.message_finished:
-                            self._packet("".join(parts), arrived)
-                            parts.clear()
-                    elif isinstance(event, Ping):
-                        self._writer.write(self._ws.send(event.response()))
-                    elif isinstance(event, AcceptConnection):
-                        pass
-                    elif isinstance(event, RejectConnection):
-                        raise SocketClosed(f"websocket refused ({event.status_code})")
-                    elif isinstance(event, CloseConnection):
-                        raise SocketClosed(f"websocket closed by the server ({event.code})")
-                if not chunk:
-                    raise SocketClosed("connection closed by the server")
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # any end of the connection is recorded, and counted as a disconnection
-            self._finish(str(error) or type(error).__name__)
-
-    def _finish(self, reason):
-        if self.closed_reason is None:
-            self.closed_reason = reason
-        for future in (self._opened, self._connected, *self._acks.values()):
-            if future is not None and not future.done():
-                future.set_exception(SocketClosed(reason))
-
-    def _packet(self, text, arrived):
-        if text.startswith(EVENT_PREFIX):  # the hot path: keep it raw, decode after the run
-            self.events.append((arrived, text))
-        elif text.startswith(PRESENCE_PREFIX):
-            self.presence += 1
-        elif text == "2":
-            self._send("3")  # Engine.IO ping, pong
-        elif text.startswith("0"):
-            if not self._opened.done():
-                self._opened.set_result(json.loads(text[1:]))
-        elif text.startswith("4"):
-            self._socketio_packet(text[1:])
-        elif text.startswith("1"):
-            self._finish("engine.io close from the server")
-
-    def _socketio_packet(self, text):
-        kind, rest = text[0], text[1:]
-        if rest.startswith("/"):
-            namespace, _sep, rest = rest.partition(",")
-            if namespace != NAMESPACE:
-                return
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        ack_id, payload = (int(rest[:digits]) if digits else None), rest[digits:]
-        if kind == "0" and not self._connected.done():
-            self._connected.set_result(True)
-        elif kind == "4" and not self._connected.done():
-            self._connected.set_exception(SocketClosed(f"connect refused: {payload}"))
-        elif kind == "3" and ack_id in self._acks:
-            future = self._acks.pop(ack_id)
-            args = json.loads(payload)
-            if not future.done():
-                future.set_result(args[0] if args else None)
-        elif kind == "2":
-            name = json.loads(payload)[0]
-            self.other[name] = self.other.get(name, 0) + 1
-        elif kind == "1":
-            self._finish("disconnected by the server")
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.client.disconnect(), 5)
 
     def deliveries(self):
         """The broadcast events received so far: (seq, type, arrival, send time taken from a bench chat's text)."""
-        for arrived, text in self.events[len(self._decoded) :]:
-            event = json.loads(text[len(EVENT_HEAD) :])[1]
+        for arrived, event in self.events[len(self._decoded) :]:
             data = event.get("data") or {}
             sent = None
             if event.get("type") == "chat" and isinstance(data.get("text"), str):
@@ -289,11 +203,14 @@ class LiveSocket:
 
 
 class ClientProcess:
-    """A share of the sockets, driven by the coordinator through a pipe: host, connect, go, expect, close."""
+    """A share of the sockets, driven by the coordinator through a pipe: host, connect, go, expect, close. One
+    asyncio loop follows them all; their WebSockets share one aiohttp session."""
 
     def __init__(self, pipe, spec):
         self.pipe, self.spec = pipe, spec
+        self.url = f"http://{spec['server_host']}:{spec['port']}"
         self.sockets = {}
+        self.http = None
 
     async def receive(self, expected):
         message = await asyncio.get_running_loop().run_in_executor(None, self.pipe.recv)
@@ -305,6 +222,8 @@ class ClientProcess:
 
     async def run(self):
         spec = self.spec
+        # No limit on connections (each WebSocket holds one for the whole run), and no cookies shared by the users.
+        self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar())
         try:
             if spec.get("host"):
                 host = await self.connect_one(spec["host"], start=True)
@@ -332,27 +251,29 @@ class ClientProcess:
             pass
         finally:
             await asyncio.gather(*(sock.close() for sock in self.sockets.values()), return_exceptions=True)
+            await self.http.close()
 
     async def connect_one(self, client, start=False):
-        sock = LiveSocket(client["index"], client["token"], self.spec["server_host"], self.spec["port"])
+        sock = LiveSocket(client["index"], client["token"], self.http)
         self.sockets[client["index"]] = sock
+        timeout = self.spec["timeout"]
         stage = "connect"
         try:
-            await sock.connect(self.spec["timeout"])
+            await sock.connect(self.url, timeout)
             stage = "join"
-            join_ack = await sock.call("join", {"session_id": self.spec["session_id"], "after_seq": 0})
+            join_ack = await sock.call("join", {"session_id": self.spec["session_id"], "after_seq": 0}, timeout)
             if not (isinstance(join_ack, dict) and join_ack.get("ok")):
                 raise RuntimeError(f"answered {join_ack}")
             if start:
                 stage = "start"
-                ack = await sock.call("start", {"session_id": self.spec["session_id"]})
+                ack = await sock.call("start", {"session_id": self.spec["session_id"]}, timeout)
                 if not (isinstance(ack, dict) and ack.get("ok")):
                     raise RuntimeError(f"answered {ack}")
             sock.join_ack = join_ack
             return {"ok": True, "last_seq": join_ack.get("last_seq")}
         except Exception as error:
             await sock.close()
-            reason = f"{type(error).__name__} {error}".strip() if not isinstance(error, TimeoutError) else "no answer"
+            reason = "no answer" if timed_out(error) else f"{type(error).__name__} {error}".strip()
             return {"ok": False, "error": f"client {client['index']}, {stage}: {reason}"}
 
     async def send_chats(self, start_at):
@@ -364,15 +285,12 @@ class ClientProcess:
                 await asyncio.sleep(max(0.0, start_at + offset - time.monotonic()))
                 sent = time.monotonic()
                 chat = {"session_id": self.spec["session_id"], "text": f"bench {sock.index} {number} {sent:.6f}"}
-                try:
-                    pending.append((number, sent, sock.emit("chat", chat)))
-                except SocketClosed as error:
-                    pending.append((number, sent, error))
+                pending.append((number, sent, asyncio.create_task(sock.call("chat", chat, self.spec["timeout"]))))
             rows = []
             for number, sent, ack in pending:
                 try:
-                    answer = await asyncio.wait_for(ack, self.spec["timeout"]) if asyncio.isfuture(ack) else ack
-                except (SocketClosed, TimeoutError) as error:
+                    answer = await ack
+                except (socketio.exceptions.SocketIOError, TimeoutError) as error:
                     answer = error
                 if isinstance(answer, dict) and answer.get("ok"):
                     rows.append({"number": number, "sent": sent, "seq": answer.get("seq")})

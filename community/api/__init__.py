@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from community.core.errors import json_error
+from community.core.errors import NotAllowed, json_error
 from community.core.pagination import page_args
 from community.extensions import csrf, db
 
@@ -36,6 +36,13 @@ def json_body():
 def validation_error(fields):
     """A 422 naming each field that was refused and why."""
     return json_error(422, "invalid", _("Some fields are not valid."), fields={k: str(v) for k, v in fields.items()})
+
+
+def refused(error):
+    """A workflow's refusal as JSON: 403 when the user may not, 422 naming the fields when the input is wrong."""
+    if isinstance(error, NotAllowed):
+        return json_error(403, message=str(error.message))
+    return validation_error(error.fields)
 
 
 def paginated(query, serialize, per_page=None):

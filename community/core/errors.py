@@ -5,6 +5,23 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+
+class InputError(ValueError):
+    """Input a workflow refused; `fields` maps each field to a translated message (a form's errors, an API's 422)."""
+
+    def __init__(self, fields):
+        self.fields = fields
+        super().__init__("; ".join(f"{key}: {value}" for key, value in fields.items()))
+
+
+class NotAllowed(PermissionError):
+    """The user may not do this; `message` says why, translated (a flash, an API's 403)."""
+
+    def __init__(self, message):
+        self.message = message
+        super().__init__(str(message))
+
+
 ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",

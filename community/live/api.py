@@ -2,11 +2,11 @@
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from community.api import bp, json_body, paginated, validation_error
+from community.api import bp, json_body, paginated, refused, validation_error
 from community.api.openapi import add_paths
 from community.core.errors import json_error
 from community.core.permissions import per_object, public, signed_in, staff_required
@@ -37,12 +37,6 @@ def session_json(live):
     # The call's link only to those who may come in; null for the rest, so clients can tell.
     data["video_url"] = live.video_url if services.can_see_link(live, current_user) else None
     return data
-
-
-def _refused(error):
-    if isinstance(error, services.NotAllowed):
-        return json_error(403, message=str(error.message))
-    return validation_error(error.fields)
 
 
 @bp.get("/sessions")
@@ -91,7 +85,7 @@ def create_session():
     try:
         created = services.schedule(current_user, cleaned, weeks=weeks)
     except (services.LiveInputError, services.NotAllowed) as error:
-        return _refused(error)
+        return refused(error)
     first = created[0]
     body = session_json(first)
     if len(created) > 1:
@@ -121,14 +115,20 @@ def _current_fields(live):
     }
 
 
+def _managed(session_id):
+    """The session, if the caller hosts it or is an admin; otherwise a 403 (or a 404)."""
+    live = db.get_or_404(LiveSession, session_id)
+    if not services.can_manage(live, current_user):
+        abort(403, description=_("Only the host and admins change or cancel a session."))
+    return live
+
+
 @bp.patch("/sessions/<int:session_id>")
 @per_object
 @signed_in
 def update_session(session_id):
     """Change some of a session's fields (the host and admins); registrants hear of a new time."""
-    live = db.get_or_404(LiveSession, session_id)
-    if not services.can_manage(live, current_user):
-        return json_error(403, message=_("Only the host and admins change a session."))
+    live = _managed(session_id)
     data = json_body()
     fields, problems = _current_fields(live), {}
     for name, value in data.items():
@@ -158,9 +158,7 @@ def update_session(session_id):
 @signed_in
 def cancel_session(session_id):
     """Cancel a session that has not started (the host and admins); everyone registered or waiting is told."""
-    live = db.get_or_404(LiveSession, session_id)
-    if not services.can_manage(live, current_user):
-        return json_error(403, message=_("Only the host and admins cancel a session."))
+    live = _managed(session_id)
     try:
         services.cancel(live, current_user)
     except services.NotAllowed as error:

@@ -32,6 +32,20 @@ def _error(code, message):
     return {"ok": False, "error": code, "message": str(message)}
 
 
+def _caller_and_session(data):
+    """The user behind this event and the session its payload names, or a RoomError saying what is wrong."""
+    user = socket_user()
+    if user is None:
+        raise RoomError("unauthorized", _l("Please sign in to continue."))
+    if not isinstance(data, dict):
+        raise RoomError("invalid", _l("Send an object with the session_id."))
+    session_id = services.as_id(data.get("session_id"))
+    live = db.session.get(LiveSession, session_id) if session_id else None
+    if live is None:
+        raise RoomError("not_found", _l("We could not find that session."))
+    return user, live
+
+
 def room_event(handler):
     """Run a room event: check the rate, the user, the payload's session and that this socket joined it.
 
@@ -42,18 +56,10 @@ def room_event(handler):
         limit = RateLimitItemPerSecond(current_app.config["LIVE_EVENTS_PER_SECOND"])
         if not _limiter.hit(limit, "live", request.sid):
             return _error("rate_limited", _l("Slow down: too many messages at once."))
-        user = socket_user()
-        if user is None:
-            return _error("unauthorized", _l("Please sign in to continue."))
-        if not isinstance(data, dict):
-            return _error("invalid", _l("Send an object with the session_id."))
-        session_id = services.as_id(data.get("session_id"))
-        live = db.session.get(LiveSession, session_id) if session_id else None
-        if live is None:
-            return _error("not_found", _l("We could not find that session."))
-        if live.id not in session.get(_JOINED, []):
-            return _error("not_joined", _l("Join the session's room first."))
         try:
+            user, live = _caller_and_session(data)
+            if live.id not in session.get(_JOINED, []):
+                raise RoomError("not_joined", _l("Join the session's room first."))
             if live.host_id != user.id:
                 services.check_entry(live, user)
             return {"ok": True, **(handler(self, live, user, data) or {})}
@@ -84,19 +90,12 @@ class LiveNamespace(Namespace):
     @access(SIGNED_IN)
     def on_join(self, data=None):
         """join {session_id, after_seq}: come into the room; answers the state and every event after after_seq."""
-        user = socket_user()
-        if user is None:
-            return _error("unauthorized", _l("Please sign in to continue."))
-        if not isinstance(data, dict):
-            return _error("invalid", _l("Send an object with the session_id."))
-        session_id = services.as_id(data.get("session_id"))
-        after_seq = data.get("after_seq", 0)
-        if after_seq is None:
-            after_seq = 0
-        if not isinstance(after_seq, int) or isinstance(after_seq, bool) or not 0 <= after_seq <= services.ID_MAX:
-            return _error("invalid", _l("after_seq is the number of the last event you saw, or 0."))
-        live = db.session.get(LiveSession, session_id) if session_id else None
         try:
+            user, live = _caller_and_session(data)
+            after_seq = data.get("after_seq", 0)
+            after_seq = 0 if after_seq is None else after_seq
+            if not isinstance(after_seq, int) or isinstance(after_seq, bool) or not 0 <= after_seq <= services.ID_MAX:
+                raise RoomError("invalid", _l("after_seq is the number of the last event you saw, or 0."))
             services.enter(live, user, request.sid)
         except RoomError as error:
             db.session.rollback()

@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from community.assessment.framework import area_by_code, criteria_by_code
 from community.auth.models import User
+from community.core.errors import InputError, NotAllowed
 from community.core.markdown import render as render_markdown
 from community.core.models import utcnow
 from community.core.permissions import Role
@@ -60,20 +61,8 @@ POLL_OPTIONS_MAX = 10
 ID_MAX = 2**31 - 1
 
 
-class LiveInputError(ValueError):
-    """Input refused; `fields` maps each field to a translated message."""
-
-    def __init__(self, fields):
-        self.fields = fields
-        super().__init__("; ".join(f"{key}: {value}" for key, value in fields.items()))
-
-
-class NotAllowed(PermissionError):
-    """The user may not do this; `message` says why, translated."""
-
-    def __init__(self, message):
-        self.message = message
-        super().__init__(str(message))
+class LiveInputError(InputError):
+    """A session's fields refused. `fields` maps each field to a translated message."""
 
 
 class RoomError(Exception):

@@ -4,7 +4,7 @@ from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from community.api import bp, json_body, paginated, validation_error
+from community.api import bp, json_body, paginated, refused, validation_error
 from community.api.openapi import add_paths
 from community.core.errors import json_error
 from community.core.permissions import public, signed_in
@@ -54,12 +54,6 @@ def thread_json(thread):
     }
 
 
-def _refused(error):
-    if isinstance(error, services.NotAllowed):
-        return json_error(403, message=str(error.message))
-    return validation_error(error.fields)
-
-
 @bp.get("/threads")
 @public
 def threads():
@@ -99,7 +93,7 @@ def create_thread():
             data.get("visibility", "public"),
         )
     except services.ThreadInputError as error:
-        return _refused(error)
+        return refused(error)
     return thread_json(thread), 201, {"Location": url_for("api.thread", thread_id=thread.id)}
 
 
@@ -131,7 +125,7 @@ def create_post(thread_id):
     try:
         post = services.add_post(found, current_user, body if isinstance(body, str) else "", parent)
     except (services.ThreadInputError, services.NotAllowed) as error:
-        return _refused(error)
+        return refused(error)
     return post_json(post, found), 201
 
 
@@ -146,7 +140,7 @@ def vote(post_id):
     try:
         voted, score = services.toggle_vote(post, current_user)
     except services.NotAllowed as error:
-        return _refused(error)
+        return refused(error)
     return {"post_id": post.id, "voted": voted, "score": score, "url": _post_url(post)}
 
 
@@ -157,7 +151,7 @@ def accept(post_id):
     try:
         accepted = services.toggle_accept(post, current_user)
     except (services.ThreadInputError, services.NotAllowed) as error:
-        return _refused(error)
+        return refused(error)
     return {
         "post_id": post.id,
         "accepted": accepted,

@@ -18,6 +18,7 @@ from community.assessment.framework import area_by_code, criteria_by_code
 from community.assessment.models import Criterion, PracticeArea
 from community.auth.models import User
 from community.cities.models import City
+from community.core.errors import InputError, NotAllowed
 from community.core.markdown import mentioned_handles
 from community.core.markdown import render as render_markdown
 from community.core.models import utcnow
@@ -50,20 +51,8 @@ FLAG_REASON_MAX = 500
 ID_MAX = 2**31 - 1  # the largest id an INTEGER column holds; larger ones cannot name a row
 
 
-class ThreadInputError(ValueError):
-    """Input refused; `fields` maps each field to a translated message."""
-
-    def __init__(self, fields):
-        self.fields = fields
-        super().__init__("; ".join(f"{key}: {value}" for key, value in fields.items()))
-
-
-class NotAllowed(PermissionError):
-    """The user may not do this; `message` says why, translated."""
-
-    def __init__(self, message):
-        self.message = message
-        super().__init__(str(message))
+class ThreadInputError(InputError):
+    """A question, answer or comment refused. `fields` maps each field to a translated message."""
 
 
 # Who may see and do what.
