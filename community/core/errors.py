@@ -1,9 +1,12 @@
 """Error responses: translated HTML pages for people, `{error, message}` JSON under /api."""
 
-from flask import jsonify, make_response, render_template, request
+import contextlib
+
+import sqlalchemy as sa
+from flask import current_app, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 
 class InputError(ValueError):
@@ -103,7 +106,28 @@ def handle_csrf_error(error):
     return make_response((render_template("errors/error.html", status=400, message=message), 400))
 
 
+# Seconds a client should wait before trying again while the database is unreachable (e.g. restarting).
+DATABASE_RETRY_AFTER = 5
+
+
+def handle_database_unavailable(error):
+    """The database cannot be reached: a translated 503 with Retry-After, never a traceback.
+
+    The page is drawn for a visitor, since knowing who is signed in would need the database; the connection pool
+    throws away dead connections (pool_pre_ping), so the next request after the database is back succeeds.
+    """
+    from community.extensions import db, login_manager
+
+    current_app.logger.warning("The database is unavailable: %s", error.orig if hasattr(error, "orig") else error)
+    with contextlib.suppress(sa.exc.DBAPIError):  # the connection may be gone already; the pool replaces it
+        db.session.rollback()
+    g._login_user = login_manager.anonymous_user()
+    return handle_http_error(ServiceUnavailable(retry_after=DATABASE_RETRY_AFTER))
+
+
 def register_errorhandlers(app):
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(sa.exc.OperationalError, handle_database_unavailable)
+    app.register_error_handler(sa.exc.InterfaceError, handle_database_unavailable)
     # Unhandled exceptions reach this handler too, as an InternalServerError, unless they propagate (tests).
     app.register_error_handler(HTTPException, handle_http_error)

@@ -1,7 +1,9 @@
-"""The home page: what Comunidade is for a visitor, where to go next for a member."""
+"""The home page: what Comunidade is for a visitor, where to go next for a member; and the health checks that
+load balancers and orchestrators ask."""
 
+import redis
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from community.auth.models import User
@@ -30,3 +32,42 @@ def home():
         )
     sessions = db.session.scalars(session_list_query("upcoming").limit(NEXT_SESSIONS)).unique().all()
     return render_template("home/index.html", figures=figures, pending=pending, sessions=sessions)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """The process is up and answering; nothing else is checked (a liveness probe)."""
+    return {"status": "ok"}
+
+
+def redis_urls():
+    """The Redis servers this app depends on: the Socket.IO queue and the rate-limit store, when set."""
+    urls = [current_app.config["SOCKETIO_MESSAGE_QUEUE"], current_app.config["RATELIMIT_STORAGE_URI"]]
+    return sorted({url for url in urls if url and url.startswith(("redis://", "rediss://"))})
+
+
+def _check(probe):
+    try:
+        probe()
+    except Exception as error:
+        return f"unavailable: {type(error).__name__}"
+    return "ok"
+
+
+@bp.route("/readyz")
+@public
+def readyz():
+    """Ready to serve: the database answers, and so does Redis when the app uses it. 503 otherwise."""
+    checks = {"database": _check(lambda: db.session.execute(sa.text("SELECT 1")))}
+    db.session.rollback()
+    for n, url in enumerate(redis_urls(), start=1):
+        name = "redis" if n == 1 else f"redis_{n}"
+        checks[name] = _check(
+            lambda url=url: redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1).ping()
+        )
+    ready = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    if ready:
+        return body
+    return body, 503, {"Retry-After": "5"}
