@@ -5,11 +5,15 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: run test setup setup-test vendor translations db lint format messages clean
+.PHONY: run serve-prod test setup setup-test vendor translations db lint format messages clean
 
 run: setup db
 	$(FLASK) seed-demo --if-empty
 	$(PY) wsgi.py
+
+# Production: WORKERS gunicorn processes (gevent) on ports from BASE_PORT, on PostgreSQL and Redis; see deploy/.
+serve-prod: setup
+	deploy/serve-prod.sh
 
 test: setup-test
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -78,6 +78,10 @@ class Config:
     # The site's public address, for links in e-mails sent outside a request (digests, reminders).
     SITE_URL = os.environ.get("SITE_URL") or None
 
+    # "json" writes each log record as one JSON object per line (for log collectors); "text" is for people.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
     API_PAGE_SIZE = 20
     API_MAX_PAGE_SIZE = 100
 
@@ -110,6 +114,7 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "gevent")

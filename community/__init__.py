@@ -1,5 +1,6 @@
 """Comunidade: the community of practice of cities working towards the What Works Cities Certification."""
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from pythonjsonlogger.json import JsonFormatter
 from werkzeug.routing import IntegerConverter
 
 from community.core import security
@@ -29,6 +31,7 @@ def create_app(config_name=None, overrides=None):
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure_secret_key(app, config_name)
+    configure_logging(app)
     app.url_map.converters["int"] = DatabaseId
 
     register_extensions(app)
@@ -39,6 +42,42 @@ def create_app(config_name=None, overrides=None):
     register_template_helpers(app)
     security.init_app(app)
     return app
+
+
+def configure_logging(app):
+    """Log to standard error, as one JSON object per line when LOG_FORMAT is "json" (the production default)."""
+    if app.config["LOG_FORMAT"] != "json":
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp=True))
+    app.logger.handlers[:] = [handler]
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+    app.logger.propagate = False
+
+
+def check_services(app):
+    """Stop start-up with a clear message when the database, or Redis where it is used, cannot be reached."""
+    import redis
+    import sqlalchemy as sa
+
+    from community.home.routes import redis_urls
+
+    with app.app_context():
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.DBAPIError as error:
+            raise RuntimeError(
+                f"Cannot reach the database at {db.engine.url.render_as_string(hide_password=True)}: "
+                f"{str(error.orig).strip().splitlines()[0]}. Check DATABASE_URL and that the server is running."
+            ) from None
+        for url in redis_urls():
+            try:
+                redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2).ping()
+            except redis.RedisError as error:
+                raise RuntimeError(
+                    f"Cannot reach Redis at {url}: {error}. Check SOCKETIO_MESSAGE_QUEUE and RATELIMIT_STORAGE_URI."
+                ) from None
 
 
 class DatabaseId(IntegerConverter):

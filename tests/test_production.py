@@ -1,0 +1,107 @@
+"""Production start-up: gunicorn with the deploy settings, its checks, JSON logs, and `make serve-prod`'s guard."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from community import check_services, create_app
+from tests.servers import ROOT, flask_command, free_port, server_env
+
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def production_env(tmp_path, database_url, **settings):
+    env = server_env(tmp_path, database_url, APP_ENV="production", SECRET_KEY="x" * 64, **settings)
+    for name in ("SOCKETIO_MESSAGE_QUEUE", "RATELIMIT_STORAGE_URI", "LOG_FORMAT"):
+        env.pop(name, None)
+    return env
+
+
+def start_gunicorn(env, port):
+    return subprocess.Popen(
+        [str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env={**env, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def refused_start(env):
+    process = start_gunicorn(env, free_port())
+    try:
+        _out, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("gunicorn kept running with a broken configuration")
+    assert process.returncode != 0
+    return err
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    env = production_env(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+    env.pop("SECRET_KEY")
+    assert "SECRET_KEY must be set in production" in refused_start(env)
+
+
+def test_production_refuses_to_start_when_the_database_is_unreachable(tmp_path):
+    env = production_env(tmp_path, "postgresql://postgres@127.0.0.1:1/comunidade?connect_timeout=2")
+    err = refused_start(env)
+    assert "Cannot reach the database at postgresql+psycopg://postgres@127.0.0.1:1/comunidade" in err
+    assert "Check DATABASE_URL" in err
+
+
+def test_the_service_check_names_an_unreachable_redis(tmp_path):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+    app.config["SOCKETIO_MESSAGE_QUEUE"] = "redis://127.0.0.1:1/0"
+    with pytest.raises(RuntimeError, match=r"Cannot reach Redis at redis://127\.0\.0\.1:1/0"):
+        check_services(app)
+
+
+def test_gunicorn_serves_with_the_deploy_settings_and_logs_json(tmp_path):
+    env = production_env(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+    flask_command("db", "upgrade", env=env)
+    port = free_port()
+    process = start_gunicorn(env, port)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.communicate()[1]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                    assert json.load(response) == {"status": "ok", "checks": {"database": "ok"}}
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        _out, err = process.communicate(timeout=30)
+    records = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert records, err
+    assert any('"GET /readyz HTTP/1.1" 200' in record["message"] for record in records), records
+    assert all({"timestamp", "levelname", "message"} <= set(record) for record in records)
+    assert not [line for line in err.splitlines() if line.strip() and not line.startswith("{")], "only JSON lines"
+
+
+def test_serve_prod_says_which_settings_it_needs(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "DATABASE_URL")}
+    result = subprocess.run(["deploy/serve-prod.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "serve-prod needs SECRET_KEY DATABASE_URL" in result.stderr
+
+
+def test_the_app_logs_one_json_object_per_line_when_asked(tmp_path, capsys):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "LOG_FORMAT": "json"})
+    app.logger.warning("Uma mensagem com “aspas” e\nduas linhas")
+    (line,) = capsys.readouterr().err.splitlines()
+    record = json.loads(line)
+    assert record["message"] == "Uma mensagem com “aspas” e\nduas linhas"
+    assert record["levelname"] == "WARNING" and record["name"] == "community" and "timestamp" in record
