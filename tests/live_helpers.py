@@ -1,6 +1,10 @@
 """Helpers for the live-session tests: a session's fields, scheduling one, and a room's socket clients."""
 
+import threading
+import time
 from datetime import timedelta
+
+import socketio as socketio_client
 
 from community.auth.models import User
 from community.core.models import utcnow
@@ -61,3 +65,32 @@ def ack(sio, event, session_id, **data):
 def events(sio, kind="event"):
     """The payloads of the `kind` messages received since last asked."""
     return [m["args"][0] for m in sio.get_received(NAMESPACE) if m["name"] == kind]
+
+
+class RoomClient:
+    """A real Socket.IO client in a room, keeping every `event` it receives."""
+
+    def __init__(self, base, token, session_id):
+        self.session_id = session_id
+        self.received = []
+        self.arrived = threading.Condition()
+        self.client = socketio_client.Client(reconnection=False)
+        self.client.on("event", self._on_event, namespace=NAMESPACE)
+        self.client.connect(
+            base, namespaces=[NAMESPACE], auth={"token": token}, transports=["websocket"], wait_timeout=10
+        )
+
+    def _on_event(self, event):
+        with self.arrived:
+            self.received.append(event)
+            self.arrived.notify_all()
+
+    def call(self, name, **data):
+        return self.client.call(name, {"session_id": self.session_id, **data}, namespace=NAMESPACE, timeout=10)
+
+    def wait_for(self, count, timeout=10):
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while len(self.received) < count and time.monotonic() < deadline:
+                self.arrived.wait(deadline - time.monotonic())
+        return list(self.received)

@@ -71,3 +71,62 @@ def running_server(env, timeout=30):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def production_env(instance_path, database_url, **settings):
+    """The environment of a production process (deploy/gunicorn.conf.py), on `database_url`."""
+    env = server_env(instance_path, database_url, APP_ENV="production", SECRET_KEY="x" * 64, **settings)
+    # Only what the caller asks for: not the queue or the limits of the shell that runs the tests.
+    for name in ("LOG_FORMAT", "SOCKETIO_MESSAGE_QUEUE", "RATELIMIT_STORAGE_URI"):
+        if name not in settings:
+            env.pop(name, None)
+    return env
+
+
+def start_gunicorn(env, port):
+    """gunicorn with the deploy settings on `port`, its output captured; the caller stops it."""
+    return subprocess.Popen(
+        [str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env={**env, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, so a test can kill the master and its worker at once
+    )
+
+
+def wait_until_ready(base, process, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server stopped:\n{process.communicate()[1][-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2):  # noqa: S310 (our own loopback)
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not become ready") from None
+            time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def running_gunicorn(env, timeout=30):
+    """Serve with gunicorn and the deploy settings on a free port; yield (base URL, process); stop it afterwards."""
+    port = free_port()
+    process = start_gunicorn(env, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(base, process, timeout)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()

@@ -1,46 +1,15 @@
 """Two server processes share a live room through the Redis message queue."""
 
-import threading
 import time
 
 import pytest
-import socketio as socketio_client
 
 from community.auth import services as accounts
 from community.auth.models import User
 from community.extensions import db
 from tests.conftest import require_redis
-from tests.live_helpers import NAMESPACE, register, schedule
+from tests.live_helpers import RoomClient, register, schedule
 from tests.servers import running_server, server_env
-
-
-class RoomClient:
-    """A real Socket.IO client in a room, keeping every `event` it receives."""
-
-    def __init__(self, base, token, session_id):
-        self.session_id = session_id
-        self.received = []
-        self.arrived = threading.Condition()
-        self.client = socketio_client.Client(reconnection=False)
-        self.client.on("event", self._on_event, namespace=NAMESPACE)
-        self.client.connect(
-            base, namespaces=[NAMESPACE], auth={"token": token}, transports=["websocket"], wait_timeout=10
-        )
-
-    def _on_event(self, event):
-        with self.arrived:
-            self.received.append(event)
-            self.arrived.notify_all()
-
-    def call(self, name, **data):
-        return self.client.call(name, {"session_id": self.session_id, **data}, namespace=NAMESPACE, timeout=10)
-
-    def wait_for(self, count, timeout=10):
-        deadline = time.monotonic() + timeout
-        with self.arrived:
-            while len(self.received) < count and time.monotonic() < deadline:
-                self.arrived.wait(deadline - time.monotonic())
-        return list(self.received)
 
 
 @pytest.mark.redis

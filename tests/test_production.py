@@ -3,35 +3,13 @@
 import json
 import os
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from community import check_services, create_app
-from tests.servers import ROOT, flask_command, free_port, server_env
-
-GUNICORN = Path(sys.executable).parent / "gunicorn"
-
-
-def production_env(tmp_path, database_url, **settings):
-    env = server_env(tmp_path, database_url, APP_ENV="production", SECRET_KEY="x" * 64, **settings)
-    for name in ("SOCKETIO_MESSAGE_QUEUE", "RATELIMIT_STORAGE_URI", "LOG_FORMAT"):
-        env.pop(name, None)
-    return env
-
-
-def start_gunicorn(env, port):
-    return subprocess.Popen(
-        [str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env={**env, "PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+from tests.servers import ROOT, flask_command, free_port, production_env, start_gunicorn
 
 
 def refused_start(env):
