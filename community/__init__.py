@@ -5,6 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -105,6 +106,9 @@ def configure_secret_key(app, config_name):
 
 def register_extensions(app):
     db.init_app(app)
+    # Ending a request must not fail because the database went away meanwhile (a restart): see end_db_session.
+    app.teardown_appcontext_funcs.remove(db._teardown_session)
+    app.teardown_appcontext(end_db_session)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -123,6 +127,16 @@ def register_extensions(app):
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
         manage_session=True,
     )
+
+
+def end_db_session(_exc):
+    """Flask-SQLAlchemy's end of request, except that a connection the database has closed (it restarted) is
+    dropped with a warning instead of turning a finished response into a 500; the pool opens a new one."""
+    try:
+        db.session.remove()
+    except sa.exc.DBAPIError as error:
+        current_app.logger.warning("A database connection was lost at the end of a request: %s", error.orig)
+        db.session.registry.clear()
 
 
 @login_manager.user_loader

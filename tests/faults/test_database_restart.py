@@ -1,0 +1,106 @@
+"""PostgreSQL restarts under a running server: a translated 503 meanwhile, recovery by itself, nothing lost."""
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.conftest import require, require_postgres
+from tests.servers import flask_command, production_env, running_gunicorn
+
+RECOVERY_SECONDS = 5
+TRANSLATED = "O serviço está indisponível por alguns instantes."
+
+
+def restart_postgres():
+    """Restart the local cluster the tests use (fast shutdown: open connections are cut, as in a real restart)."""
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def get(url, **headers):
+    request = urllib.request.Request(url, headers={"Accept-Language": "pt-BR", **headers})  # noqa: S310 (loopback)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+    except OSError as error:
+        return None, {}, str(error)
+
+
+@pytest.fixture
+def private_database():
+    """A database of its own, so that restarting PostgreSQL under it disturbs no other test's data."""
+    base = require_postgres()
+    require(shutil.which("pg_ctlcluster") and os.path.isdir("/etc/postgresql"), "pg_ctlcluster",
+            "run the tests on the machine that hosts PostgreSQL (Debian's postgresql-common)")  # fmt: skip
+    name = f"comunidade_fault_{os.getpid()}"
+    admin = base.rsplit("/", 1)[0] + "/postgres"
+    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    yield base.rsplit("/", 1)[0] + f"/{name}"
+    for _attempt in range(10):  # the cluster may still be starting
+        done = subprocess.run(
+            ["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True
+        )
+        if done.returncode == 0:
+            break
+        time.sleep(1)
+
+
+def test_a_postgresql_restart_gets_503s_then_recovers_by_itself_and_loses_nothing(private_database, tmp_path):
+    env = production_env(tmp_path, private_database, RATELIMIT_STORAGE_URI="memory://")
+    flask_command("db", "upgrade", env=env)
+    flask_command("seed-demo", env=env)
+    token = flask_command("users", "token", "ana@mogi.example.org", env=env).strip().splitlines()[-1].split()[-1]
+    with running_gunicorn(env) as (base, _process):
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        body = json.dumps({"title": "Antes do reinício", "body": "Guardado antes.", "practice_area": "DM"}).encode()
+        request = urllib.request.Request(f"{base}/api/v1/threads", data=body, headers=headers, method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            thread_id = json.load(response)["id"]
+
+        answers, stop = [], threading.Event()
+
+        def probe():
+            while not stop.is_set():
+                answers.append(get(f"{base}/threads/"))
+                time.sleep(0.05)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        try:
+            restart_postgres()
+            restarted_at = time.monotonic()
+            while time.monotonic() - restarted_at < RECOVERY_SECONDS:
+                if get(f"{base}/threads/")[0] == 200:
+                    break
+                time.sleep(0.2)
+            recovered_after = time.monotonic() - restarted_at
+        finally:
+            stop.set()
+            prober.join()
+
+        assert recovered_after < RECOVERY_SECONDS, "the app came back by itself"
+        statuses = {status for status, _headers, _text in answers}
+        assert statuses <= {200, 503}, f"only pages or 503s, never a 500 or a dropped connection: {statuses}"
+        assert 503 in statuses, "the probe saw the gap"
+        for status, response_headers, text in answers:
+            if status == 503:
+                assert response_headers.get("Retry-After") == "5"
+                assert TRANSLATED in text and "Traceback" not in text
+        status, _headers, text = get(f"{base}/threads/{thread_id}")
+        assert status == 200 and "Antes do reinício" in text, "what was committed before is there"
+        status, _headers, _text = get(f"{base}/readyz")
+        assert status == 200
