@@ -66,3 +66,21 @@ def test_the_api_gets_a_json_503_while_the_database_is_down(no_database):
     response = no_database.test_client().get("/api/v1/threads", headers={"Accept-Language": "en"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert response.get_json()["error"] == "unavailable"
+
+
+def test_sign_in_keeps_working_while_the_rate_limit_store_is_down(make, tmp_path, app):
+    person = make.user()
+    down = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_STORAGE_URI": UNREACHABLE_REDIS,
+            "MAIL_OUTBOX": str(tmp_path),
+        },
+    )
+    client = down.test_client()
+    refused = client.post("/login", data={"email": person.email, "password": "wrong password"})
+    assert refused.status_code == 400, "the form says the password is wrong, as usual"
+    signed_in = client.post("/login", data={"email": person.email, "password": person.password})
+    assert signed_in.status_code == 302
+    assert client.get("/threads/").status_code == 200
