@@ -569,8 +569,12 @@ _locks_guard = threading.Lock()
 def room_lock(session_id):
     """This process's lock on a room: its changes, commits and broadcasts happen one at a time, in order.
 
-    Take it before the transaction's first write, so no one waits for it while holding the database.
+    Take it before the transaction's first write. The reads done so far are ended first, so that people waiting
+    for the room do not hold the database connections that the one inside needs (the pool has a few).
     """
+    if db.session.new or db.session.dirty or db.session.deleted:
+        raise RuntimeError("take the room's lock before changing anything, not after")
+    db.session.rollback()  # ends the read-only transaction; loaded objects reload when next used
     with _locks_guard:
         lock = _locks[session_id]
     with lock:
