@@ -59,22 +59,20 @@ def configure_logging(app):
 def check_services(app):
     """Stop start-up with a clear message when the database, or Redis where it is used, cannot be reached."""
     import redis
-    import sqlalchemy as sa
 
-    from community.home.routes import redis_urls
+    from community.core import health
 
     with app.app_context():
         try:
-            with db.engine.connect() as connection:
-                connection.execute(sa.text("SELECT 1"))
+            health.ping_database()
         except sa.exc.DBAPIError as error:
             raise RuntimeError(
                 f"Cannot reach the database at {db.engine.url.render_as_string(hide_password=True)}: "
                 f"{str(error.orig).strip().splitlines()[0]}. Check DATABASE_URL and that the server is running."
             ) from None
-        for url in redis_urls():
+        for url in health.redis_urls():
             try:
-                redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2).ping()
+                health.ping_redis(url, timeout=2)
             except redis.RedisError as error:
                 raise RuntimeError(
                     f"Cannot reach Redis at {url}: {error}. Check SOCKETIO_MESSAGE_QUEUE and RATELIMIT_STORAGE_URI."

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import socketio as socketio_client
 
+from community.auth import services as accounts
 from community.auth.models import User
 from community.core.models import utcnow
 from community.extensions import db
@@ -49,6 +50,14 @@ def register(app, session_id, *user_ids):
     with app.app_context():
         live = db.session.get(LiveSession, session_id)
         return [services.register(live, db.session.get(User, user_id)).status for user_id in user_ids]
+
+
+def api_tokens(app, *people):
+    """A new API token for each person, in order (plain text, as a client sends it)."""
+    with app.app_context():
+        tokens = [accounts.issue_api_token(db.session.get(User, person.id), "room")[1] for person in people]
+        db.session.commit()
+        return tokens
 
 
 def set_status(app, session_id, status):

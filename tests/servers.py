@@ -53,16 +53,7 @@ def running_server(env, timeout=30):
     process = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"the server did not start:\n{log.read()}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/v1/openapi.json", timeout=2):  # noqa: S310 (our own loopback)
-                    break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_ready(base, process, lambda: (log.seek(0), log.read())[1], timeout)
         yield base
     finally:
         process.terminate()
@@ -99,18 +90,23 @@ def start_gunicorn(env, port):
     )
 
 
-def wait_until_ready(base, process, timeout=30):
+def wait_until_ready(base, process, output, timeout=30):
+    """Poll /readyz until the server answers; if it stops or takes too long, raise with `output()`, its output."""
     deadline = time.monotonic() + timeout
     while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server stopped:\n{process.communicate()[1][-3000:]}")
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start:\n{output()}")
         try:
             with urllib.request.urlopen(f"{base}/readyz", timeout=2):  # noqa: S310 (our own loopback)
                 return
         except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not become ready") from None
             time.sleep(0.2)
+
+
+def _stopped_output(process):
+    if process.poll() is None:
+        process.terminate()
+    return process.communicate(timeout=20)[1][-3000:]
 
 
 @contextlib.contextmanager
@@ -120,7 +116,7 @@ def running_gunicorn(env, timeout=30):
     process = start_gunicorn(env, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_ready(base, process, timeout)
+        wait_until_ready(base, process, lambda: _stopped_output(process), timeout)
         yield base, process
     finally:
         if process.poll() is None:

@@ -4,11 +4,8 @@ import time
 
 import pytest
 
-from community.auth import services as accounts
-from community.auth.models import User
-from community.extensions import db
 from tests.conftest import require_redis
-from tests.live_helpers import RoomClient, register, schedule
+from tests.live_helpers import RoomClient, api_tokens, register, schedule
 from tests.servers import running_server, server_env
 
 
@@ -18,9 +15,7 @@ def test_two_processes_share_a_room_in_order_through_redis(app, make, framework,
     host, ana = make.user(name="Helena Duarte", role="mentor"), make.user(name="Ana Souza")
     session_id = schedule(app, host.id)
     register(app, session_id, ana.id)
-    with app.app_context():
-        tokens = [accounts.issue_api_token(db.session.get(User, person.id), "room")[1] for person in (host, ana)]
-        db.session.commit()
+    tokens = api_tokens(app, host, ana)
     settings = {"SOCKETIO_MESSAGE_QUEUE": url, "SOCKETIO_CHANNEL": f"comunidade-live-{time.time_ns()}"}
     database = app.config["SQLALCHEMY_DATABASE_URI"]
     for folder in ("a", "b"):

@@ -1,13 +1,13 @@
 """The home page: what Comunidade is for a visitor, where to go next for a member; and the health checks that
 load balancers and orchestrators ask."""
 
-import redis
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from community.auth.models import User
 from community.cities.models import City
+from community.core import health
 from community.core.permissions import public
 from community.extensions import db
 from community.live.services import session_list_query
@@ -41,15 +41,9 @@ def healthz():
     return {"status": "ok"}
 
 
-def redis_urls():
-    """The Redis servers this app depends on: the Socket.IO queue and the rate-limit store, when set."""
-    urls = [current_app.config["SOCKETIO_MESSAGE_QUEUE"], current_app.config["RATELIMIT_STORAGE_URI"]]
-    return sorted({url for url in urls if url and url.startswith(("redis://", "rediss://"))})
-
-
-def _check(probe):
+def _check(probe, *args):
     try:
-        probe()
+        probe(*args)
     except Exception as error:
         return f"unavailable: {type(error).__name__}"
     return "ok"
@@ -59,13 +53,9 @@ def _check(probe):
 @public
 def readyz():
     """Ready to serve: the database answers, and so does Redis when the app uses it. 503 otherwise."""
-    checks = {"database": _check(lambda: db.session.execute(sa.text("SELECT 1")))}
-    db.session.rollback()
-    for n, url in enumerate(redis_urls(), start=1):
-        name = "redis" if n == 1 else f"redis_{n}"
-        checks[name] = _check(
-            lambda url=url: redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1).ping()
-        )
+    checks = {"database": _check(health.ping_database)}
+    for n, url in enumerate(health.redis_urls(), start=1):
+        checks["redis" if n == 1 else f"redis_{n}"] = _check(health.ping_redis, url)
     ready = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if ready else "unavailable", "checks": checks}
     if ready:

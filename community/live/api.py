@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import abort, current_app, request, url_for
+from flask import current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from community.core.permissions import per_object, public, signed_in, staff_requ
 from community.extensions import db
 from community.live import services
 from community.live.models import LiveSession, SessionEvent
+from community.live.routes import managed_session
 
 
 def session_json(live):
@@ -99,38 +100,14 @@ def session(session_id):
     return session_json(db.get_or_404(LiveSession, session_id))
 
 
-def _current_fields(live):
-    """A session's fields as the API takes them, to lay a PATCH over."""
-    return {
-        "title": live.title,
-        "agenda": live.agenda,
-        "starts_at": live.starts_at,
-        "ends_at": live.ends_at,
-        "timezone": live.timezone,
-        "capacity": live.capacity,
-        "language": live.language,
-        "practice_areas": [area.code for area in live.practice_areas],
-        "criteria": [criterion.code for criterion in live.criteria],
-        "video_url": live.video_url,
-    }
-
-
-def _managed(session_id):
-    """The session, if the caller hosts it or is an admin; otherwise a 403 (or a 404)."""
-    live = db.get_or_404(LiveSession, session_id)
-    if not services.can_manage(live, current_user):
-        abort(403, description=_("Only the host and admins change or cancel a session."))
-    return live
-
-
 @bp.patch("/sessions/<int:session_id>")
 @per_object
 @signed_in
 def update_session(session_id):
     """Change some of a session's fields (the host and admins); registrants hear of a new time."""
-    live = _managed(session_id)
+    live = managed_session(session_id)
     data = json_body()
-    fields, problems = _current_fields(live), {}
+    fields, problems = services.session_fields(live), {}
     for name, value in data.items():
         if name not in fields:
             problems[name] = _("This field cannot be changed.")
@@ -158,7 +135,7 @@ def update_session(session_id):
 @signed_in
 def cancel_session(session_id):
     """Cancel a session that has not started (the host and admins); everyone registered or waiting is told."""
-    live = _managed(session_id)
+    live = managed_session(session_id)
     try:
         services.cancel(live, current_user)
     except services.NotAllowed as error:

@@ -81,9 +81,9 @@ class SessionForm(FlaskForm):
         return data
 
     def fill(self, fields):
-        """Put a session's fields (as duplicate_fields returns them) into the form."""
+        """Put a session's fields (as session_fields returns them) into the form, times in the session's zone."""
         for name in ("title", "agenda", "timezone", "capacity", "language", "practice_areas", "criteria"):
             getattr(self, name).data = fields[name]
         self.video_url.data = fields["video_url"]
-        self.starts_at.data = fields["local_start"]
-        self.ends_at.data = fields["local_end"]
+        for name in ("starts_at", "ends_at"):
+            getattr(self, name).data = services.utc_to_local(fields[name], fields["timezone"]).replace(tzinfo=None)

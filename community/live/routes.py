@@ -85,10 +85,11 @@ def _session(session_id):
     return db.get_or_404(LiveSession, session_id)
 
 
-def _managed(session_id):
+def managed_session(session_id):
+    """The session, if the current user hosts it or is an admin; a 403 for others (the API's too)."""
     live = _session(session_id)
     if not services.can_manage(live, current_user):
-        abort(403)
+        abort(403, description=_("Only the host and admins change or cancel a session."))
     return live
 
 
@@ -126,21 +127,14 @@ def show(session_id):
 @per_object
 @signed_in
 def edit(session_id):
-    live = _managed(session_id)
+    live = managed_session(session_id)
     if not live.is_open:
         flash(_("This session has ended or was cancelled, so it cannot change."), "error")
         return redirect(url_for("live.show", session_id=live.id))
     form = SessionForm(obj=None if request.method == "POST" else live)
     del form.repeat_weeks
     if request.method == "GET":
-        fields = services.duplicate_fields(live)
-        form.fill(
-            {
-                **fields,
-                "local_start": services.utc_to_local(live.starts_at, live.timezone).replace(tzinfo=None),
-                "local_end": services.utc_to_local(live.ends_at, live.timezone).replace(tzinfo=None),
-            }
-        )
+        form.fill(services.session_fields(live))
     if form.validate_on_submit():
         try:
             fields = services.clean_session_input(form.session_data(), creating=False)
@@ -167,7 +161,7 @@ def edit(session_id):
 @per_object
 @signed_in
 def cancel(session_id):
-    live = _managed(session_id)
+    live = managed_session(session_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -213,7 +207,7 @@ def unregister(session_id):
 @per_object
 @signed_in
 def registrants(session_id):
-    live = _managed(session_id)
+    live = managed_session(session_id)
     return render_template("live/registrants.html", live=live, registrations=services.registrants(live))
 
 
@@ -221,7 +215,7 @@ def registrants(session_id):
 @per_object
 @signed_in
 def registrants_csv(session_id):
-    live = _managed(session_id)
+    live = managed_session(session_id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["name", "email", "city", "status", "position", "registered_at"])

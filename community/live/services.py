@@ -318,27 +318,33 @@ def cancel(live, user):
         db.session.commit()
 
 
-def duplicate_fields(live):
-    """A new session's starting point from an old one: the same everything, a week after it (or the next week)."""
-    step = timedelta(weeks=1)
-    zone = live.timezone
-    local_start = utc_to_local(live.starts_at, zone).replace(tzinfo=None)
-    now_local = utc_to_local(utcnow(), zone).replace(tzinfo=None)
-    local_start += step
-    while local_start <= now_local:
-        local_start += step
+def session_fields(live):
+    """A session's fields as clean_session_input takes them (areas and criteria by code)."""
     return {
         "title": live.title,
         "agenda": live.agenda,
-        "timezone": zone,
-        "local_start": local_start,
-        "local_end": local_start + (live.ends_at - live.starts_at),
+        "timezone": live.timezone,
+        "starts_at": live.starts_at,
+        "ends_at": live.ends_at,
         "capacity": live.capacity,
         "language": live.language,
         "practice_areas": [area.code for area in live.practice_areas],
         "criteria": [criterion.code for criterion in live.criteria],
         "video_url": live.video_url,
     }
+
+
+def duplicate_fields(live):
+    """A new session's starting point from an old one: the same everything, a week later (or the first week to
+    come), at the same local time."""
+    zone = live.timezone
+    local_start = utc_to_local(live.starts_at, zone).replace(tzinfo=None)
+    now_local = utc_to_local(utcnow(), zone).replace(tzinfo=None)
+    weeks = 1
+    while local_start + timedelta(weeks=weeks) <= now_local:
+        weeks += 1
+    starts_at = local_to_utc(local_start + timedelta(weeks=weeks), zone)
+    return {**session_fields(live), "starts_at": starts_at, "ends_at": starts_at + (live.ends_at - live.starts_at)}
 
 
 def _registrations(live, *statuses):

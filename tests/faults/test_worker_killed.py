@@ -6,11 +6,8 @@ import time
 
 import pytest
 
-from community.auth import services as accounts
-from community.auth.models import User
-from community.extensions import db
 from tests.conftest import require_redis
-from tests.live_helpers import RoomClient, register, schedule
+from tests.live_helpers import RoomClient, api_tokens, register, schedule
 from tests.servers import production_env, running_gunicorn
 
 RECOVERY_SECONDS = 10
@@ -23,11 +20,7 @@ def test_clients_of_a_killed_worker_reconnect_elsewhere_and_replay_exactly_what_
     host, ana = make.user(name="Helena Duarte", role="mentor"), make.user(name="Ana Souza")
     session_id = schedule(app, host.id)
     register(app, session_id, ana.id)
-    with app.app_context():
-        host_token, ana_token = (
-            accounts.issue_api_token(db.session.get(User, person.id), "room")[1] for person in (host, ana)
-        )
-        db.session.commit()
+    host_token, ana_token = api_tokens(app, host, ana)
     settings = {"SOCKETIO_MESSAGE_QUEUE": url, "SOCKETIO_CHANNEL": f"comunidade-fault-{time.time_ns()}"}
     database = app.config["SQLALCHEMY_DATABASE_URI"]
     for folder in ("a", "b"):
