@@ -95,6 +95,20 @@ class Config:
     LIVE_EVENTS_PER_SECOND = int(os.environ.get("LIVE_EVENTS_PER_SECOND", 10))
     LIVE_PRESENCE_INTERVAL = float(os.environ.get("LIVE_PRESENCE_INTERVAL", 1.0))
 
+    # Uploaded files (evidence, attachments) live here, outside static/, under generated names.
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+    EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024))
+
+    # The certification cycle cities are assessing now, its deadline (ISO date) and the levels: the share of the
+    # framework's criteria in place, in percent, from which each level is reached.
+    ASSESSMENT_CYCLE = os.environ.get("ASSESSMENT_CYCLE", "2026")
+    ASSESSMENT_DEADLINE = os.environ.get("ASSESSMENT_DEADLINE", "2026-12-15")
+    CERTIFICATION_LEVELS = {
+        "silver": int(os.environ.get("LEVEL_SILVER_PERCENT", 51)),
+        "gold": int(os.environ.get("LEVEL_GOLD_PERCENT", 68)),
+        "platinum": int(os.environ.get("LEVEL_PLATINUM_PERCENT", 85)),
+    }
+
 
 class DevelopmentConfig(Config):
     DEBUG = True

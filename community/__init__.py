@@ -235,6 +235,7 @@ def register_blueprints(app):
         threads_routes.bp,
         live_routes.bp,
         framework_routes.bp,
+        framework_routes.assessment_bp,
         api.bp,
         users_cli.bp,
         framework_cli.bp,

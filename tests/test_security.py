@@ -1,6 +1,7 @@
 """Security settings: response headers, no inline script, CSRF on every form, size limits, error pages that are
 translated and leak nothing, production cookies and secrets, and the Socket.IO server's limits."""
 
+import io
 import re
 from html.parser import HTMLParser
 from importlib.metadata import version
@@ -161,6 +162,7 @@ def world(app, make, framework):
             "feed_token": live_services.calendar_feed(admin_user),
             "code": "DM2",
         }
+    values["evidence_id"] = evidence_file(app, city.slug)
     # The admin hosts a session that has ended, so its room, archive and host pages all open.
     values["session_id"] = schedule(app, admin.id)
     with app.app_context():
@@ -169,6 +171,31 @@ def world(app, make, framework):
         live_services.chat(live, live.host, "Bem-vindos!")
         live_services.end(live, live.host)
     return {"admin": admin, "waiting": waiting, "city": city, "values": values}
+
+
+def evidence_file(app, slug):
+    """A PDF the city keeps as evidence on DM2, stored as an upload; the admin may open it."""
+    from werkzeug.datastructures import FileStorage
+
+    from community.assessment import services as assessment_services
+    from community.assessment.models import Evidence
+    from community.cities.services import city_by_slug
+    from community.core import uploads
+
+    with app.app_context():
+        assessment = assessment_services.open_assessment(city_by_slug(slug))
+        answer = assessment_services.answer_for(assessment, "DM2")
+        stored = uploads.store(FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "ata.pdf"), uploads.PDF, 1024 * 1024)
+        evidence = Evidence(
+            answer=answer,
+            filename=stored.filename,
+            stored_name=stored.stored_name,
+            content_type=stored.content_type,
+            size=stored.size,
+        )
+        db.session.add(evidence)
+        db.session.commit()
+        return evidence.id
 
 
 def html_page_paths(app, values):

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from community.core.errors import NotAllowed, json_error
+from community.core.errors import Conflict, NotAllowed, json_error
 from community.core.pagination import page_args
 from community.extensions import csrf, db
 
@@ -39,9 +39,12 @@ def validation_error(fields):
 
 
 def refused(error):
-    """A workflow's refusal as JSON: 403 when the user may not, 422 naming the fields when the input is wrong."""
+    """A workflow's refusal as JSON: 403 when the user may not, 409 when the stored state refuses it, 422 naming
+    the fields when the input is wrong."""
     if isinstance(error, NotAllowed):
         return json_error(403, message=str(error.message))
+    if isinstance(error, Conflict):
+        return json_error(409, error.code, str(error.message))
     return validation_error(error.fields)
 
 

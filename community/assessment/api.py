@@ -1,11 +1,17 @@
-"""GET /api/v1/framework: the practice areas with their criteria, by code, in the caller's language."""
+"""JSON endpoints of the certification framework (GET /api/v1/framework) and of each city's assessment."""
 
-from flask import url_for
+import sqlalchemy as sa
+from flask import abort, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from community.api import bp
+from community.api import bp, json_body, refused
 from community.api.openapi import add_paths
-from community.assessment import framework
-from community.core.permissions import public
+from community.assessment import framework, services
+from community.cities.models import City
+from community.core.errors import Conflict, InputError, NotAllowed, json_error
+from community.core.permissions import per_object, public, signed_in
+from community.extensions import db
 
 
 def criterion_json(criterion):
@@ -84,3 +90,210 @@ add_paths(
         }
     }
 )
+
+
+# --- a city's assessment -----------------------------------------------------------------------------------------
+
+
+def evidence_json(city, evidence):
+    data = {
+        "id": evidence.id,
+        "kind": "file" if evidence.is_file else "link",
+        "description": evidence.description,
+        "added_at": evidence.created_at.isoformat(),
+        "added_by": evidence.added_by.display_name if evidence.added_by else None,
+    }
+    if evidence.is_file:
+        data.update(
+            filename=evidence.filename,
+            content_type=evidence.content_type,
+            size=evidence.size,
+            url=url_for("assessment.download", slug=city.slug, evidence_id=evidence.id, _external=True),
+        )
+    else:
+        data["url"] = evidence.url
+    return data
+
+
+def review_json(entry):
+    return {
+        "verdict": entry.verdict,
+        "comment": entry.comment,
+        "reviewer": entry.reviewer.display_name if entry.reviewer else None,
+        "at": entry.created_at.isoformat(),
+    }
+
+
+def answer_json(city, answer, full=False):
+    data = {
+        "criterion": answer.criterion.code,
+        "practice_area": answer.criterion.practice_area.code,
+        "name": answer.criterion.name,
+        "status": answer.status,
+        "notes": answer.notes,
+        "review_state": answer.review_state,
+        "version": answer.version,
+        "updated_at": answer.updated_at.isoformat() if answer.updated_at else None,
+        "submitted_at": answer.submitted_at.isoformat() if answer.submitted_at else None,
+        "evidence": [evidence_json(city, evidence) for evidence in answer.evidence],
+        "latest_review": review_json(answer.reviews[0]) if answer.reviews else None,
+        "url": url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code, _external=True),
+    }
+    if full:
+        data["reviews"] = [review_json(entry) for entry in answer.reviews]
+    return data
+
+
+def level_json(met, total, nxt):
+    return {
+        "met": met,
+        "total": total,
+        "level": services.level_for(met, total),
+        "next_level": nxt[0] if nxt else None,
+        "criteria_to_next_level": nxt[1] if nxt else 0,
+    }
+
+
+def assessment_json(city, assessment, full=False):
+    """The whole assessment: each criterion's answer, evidence and latest review (every review with `full`), and
+    the level it projects, self-reported and as accepted by the mentor."""
+    answer_list = services.answers(assessment)
+    result = services.progress(answer_list)
+    total = result.overall.total
+    return {
+        "city": {"slug": city.slug, "name": city.name, "state": city.state, "country": city.country},
+        "cycle": assessment.cycle,
+        "framework_version": assessment.framework_version,
+        "deadline": assessment.deadline.isoformat() if assessment.deadline else None,
+        "days_left": services.days_left(assessment.deadline),
+        "thresholds": dict(services.thresholds()),
+        "projected_level": {
+            "self_reported": level_json(result.overall.in_place, total, result.self_next),
+            "accepted": level_json(result.overall.accepted, total, result.accepted_next),
+        },
+        "answers": [answer_json(city, answer, full) for answer in answer_list],
+        "url": url_for("assessment.dashboard", slug=city.slug, _external=True),
+    }
+
+
+def _city_assessment(slug, need="read"):
+    city = db.first_or_404(sa.select(City).where(City.slug == slug))
+    allowed = {"read": services.can_read, "write": services.can_write, "review": services.can_review}[need]
+    if not allowed(current_user, city):
+        return city, None
+    if need != "write":
+        return city, services.assessment_for_reading(city)
+    assessment = services.open_assessment(city)
+    db.session.commit()  # the answers made on first opening stay, whatever becomes of this request's change
+    return city, assessment
+
+
+def _answer(assessment, code):
+    plain = code.isascii() and code.isalnum() and len(code) <= 10
+    answer = services.answer_for_reading(assessment, code) if plain else None
+    if answer is None:
+        abort(404)
+    return answer
+
+
+FORBIDDEN = {
+    "read": _l("Only the city's members, its mentors and admins can see its assessment."),
+    "write": _l("Only the city's confirmed members can change its assessment."),
+    "review": _l("Only the city's mentors and admins review its assessment."),
+}
+
+
+def _forbidden(need):
+    return json_error(403, message=FORBIDDEN[need])
+
+
+@bp.get("/cities/<slug>/assessment")
+@per_object
+@signed_in
+def city_assessment(slug):
+    city, assessment = _city_assessment(slug)
+    if assessment is None:
+        return _forbidden("read")
+    return assessment_json(city, assessment)
+
+
+@bp.put("/cities/<slug>/assessment/<code>")
+@per_object
+@signed_in
+def put_answer(slug, code):
+    """Set a criterion's status and notes. Send the `version` you read to have a stale edit refused (409)."""
+    city, assessment = _city_assessment(slug, "write")
+    if assessment is None:
+        return _forbidden("write")
+    answer = _answer(assessment, code)
+    data = json_body()
+    try:
+        version = services.parse_version(data.get("version"))
+        services.update_answer(current_user, answer, data.get("status"), data.get("notes", answer.notes), version)
+    except (InputError, Conflict, NotAllowed) as error:
+        db.session.rollback()
+        return refused(error)
+    db.session.commit()
+    return answer_json(city, answer)
+
+
+@bp.post("/cities/<slug>/assessment/<code>/evidence")
+@per_object
+@signed_in
+def post_evidence(slug, code):
+    """A multipart `file` (with an optional `description`), or JSON `{url, description}`."""
+    city, assessment = _city_assessment(slug, "write")
+    if assessment is None:
+        return _forbidden("write")
+    answer = _answer(assessment, code)
+    try:
+        if request.mimetype == "multipart/form-data":
+            evidence = services.add_file(
+                current_user, answer, request.files.get("file"), request.form.get("description", "")
+            )
+        else:
+            data = json_body()
+            evidence = services.add_link(current_user, answer, data.get("url"), data.get("description", ""))
+    except (InputError, NotAllowed) as error:
+        db.session.rollback()
+        return refused(error)
+    db.session.commit()
+    return evidence_json(city, evidence), 201
+
+
+@bp.post("/cities/<slug>/assessment/<code>/submit")
+@per_object
+@signed_in
+def submit_answer(slug, code):
+    city, assessment = _city_assessment(slug, "write")
+    if assessment is None:
+        return _forbidden("write")
+    answer = _answer(assessment, code)
+    try:
+        services.submit(current_user, [answer])
+    except (InputError, NotAllowed) as error:
+        db.session.rollback()
+        return refused(error)
+    db.session.commit()
+    return answer_json(city, answer)
+
+
+@bp.post("/cities/<slug>/assessment/<code>/review")
+@per_object
+@signed_in
+def review_answer(slug, code):
+    """A mentor's verdict: `{verdict: accepted | changes_requested, comment}`."""
+    city, assessment = _city_assessment(slug, "review")
+    if assessment is None:
+        return _forbidden("review")
+    answer = _answer(assessment, code)
+    data = json_body()
+    if answer.id is None:
+        return refused(Conflict(_l("This criterion is not waiting for a review."), "not_submitted"))
+    try:
+        services.review(current_user, answer, data.get("verdict"), data.get("comment", ""))
+    except (InputError, Conflict, NotAllowed) as error:
+        db.session.rollback()
+        return refused(error)
+    db.session.commit()
+    return answer_json(city, answer, full=True)

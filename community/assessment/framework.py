@@ -151,3 +151,8 @@ def criteria_by_code(codes):
 
 def area_by_code(code):
     return db.session.scalar(sa.select(PracticeArea).where(PracticeArea.code == code))
+
+
+def item_by_code(code):
+    """The practice area (DM) or criterion (DM2) named by `code`, or None."""
+    return area_by_code(code) or db.session.scalar(sa.select(Criterion).where(Criterion.code == code))

@@ -1,14 +1,32 @@
-"""Pages of the certification framework: every practice area and criterion, with its questions and sessions."""
+"""Pages of the certification framework (every practice area and criterion, with its questions and sessions) and
+of each city's self-assessment: the dashboard, a criterion with its evidence and reviews, the cohort, exports."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from community.assessment import framework
-from community.assessment.models import Criterion, PracticeArea
-from community.core.permissions import public
-from community.extensions import db
+from community.assessment import framework, services
+from community.assessment.forms import (
+    AnswerForm,
+    AssignMentorForm,
+    FileEvidenceForm,
+    FrameworkTextsForm,
+    LinkEvidenceForm,
+    ReviewForm,
+)
+from community.assessment.models import Criterion, Evidence, PracticeArea
+from community.auth.models import User
+from community.cities.models import City
+from community.core import uploads
+from community.core.errors import Conflict, InputError, NotAllowed
+from community.core.exports import csv_response
+from community.core.forms import LANGUAGE_NAMES
+from community.core.permissions import Role, admin_required, per_object, public, signed_in, staff_required
+from community.extensions import db, limiter
 from community.live.services import session_list_query
+from community.mentorship import services as mentorship_services
+from community.mentorship.models import Mentorship
 from community.threads.services import thread_list_query
 
 bp = Blueprint("framework", __name__, url_prefix="/framework")
@@ -47,3 +65,363 @@ def show(code):
     return render_template(
         "framework/show.html", area=area, criterion=criterion, threads=threads, sessions=sessions, filters=filters
     )
+
+
+@bp.route("/<code>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_texts(code):
+    """An admin corrects a practice area's or criterion's texts; `flask framework load` replaces them wholesale."""
+    item = framework.item_by_code(code.upper()) if _plain_code(code) else None
+    if item is None:
+        abort(404)
+    with_guidance = isinstance(item, Criterion)
+    # Each stored set of texts and the form's fields for it: names -> name_en, name_pt_BR, name_es.
+    fields = {"names": "name", "descriptions": "description"} | ({"guidance": "guidance"} if with_guidance else {})
+    data = {
+        f"{prefix}_{lang}": getattr(item, name).get(lang, "")
+        for name, prefix in fields.items()
+        for lang in LANGUAGE_NAMES
+    }
+    formdata = request.form if request.method == "POST" else None
+    form = FrameworkTextsForm.for_item(with_guidance, formdata=formdata, data=data)
+    if request.method == "POST" and form.validate():
+        for name, prefix in fields.items():
+            setattr(item, name, {lang: form[f"{prefix}_{lang}"].data.strip() for lang in LANGUAGE_NAMES})
+        db.session.commit()
+        flash(_("The texts of %(code)s were saved.", code=item.code), "success")
+        return redirect(url_for("framework.show", code=item.code))
+    status = 422 if request.method == "POST" else 200
+    return render_template("framework/edit.html", item=item, form=form, languages=LANGUAGE_NAMES, fields=fields), status
+
+
+# --- a city's self-assessment ------------------------------------------------------------------------------------
+
+assessment_bp = Blueprint("assessment", __name__)
+
+
+def city_assessment(slug, need="read"):
+    """The city and its current assessment, for those allowed (`need`: read, write or review); others get 403."""
+    city = db.first_or_404(sa.select(City).where(City.slug == slug))
+    allowed = {"read": services.can_read, "write": services.can_write, "review": services.can_review}[need]
+    if not allowed(current_user, city):
+        abort(403)
+    if need != "write":
+        return city, services.assessment_for_reading(city)
+    assessment = services.open_assessment(city)
+    db.session.commit()  # the answers made on first opening stay, whatever becomes of this request's change
+    return city, assessment
+
+
+def criterion_answer(assessment, code):
+    """The answer on `code`: stored, or blank (not stored) where nobody has written yet; 404 for no such code."""
+    answer = services.answer_for_reading(assessment, code) if _plain_code(code) else None
+    if answer is None:
+        abort(404)
+    return answer
+
+
+def _plain_code(code):
+    return code.isascii() and code.isalnum() and len(code) <= 10
+
+
+@assessment_bp.route("/assessment/cohort")
+@staff_required
+def cohort():
+    return render_template(
+        "assessment/cohort.html",
+        cohort=services.cohort(current_user),
+        waiting=services.waiting_reviews(current_user),
+        status_labels=services.STATUS_LABELS,
+        review_labels=services.REVIEW_LABELS,
+    )
+
+
+@assessment_bp.route("/cities/<slug>/assessment")
+@per_object
+@signed_in
+def dashboard(slug):
+    city, assessment = city_assessment(slug)
+    answer_list = services.answers(assessment)
+    result = services.progress(answer_list)
+    assign_form = None
+    if current_user.is_admin:
+        assign_form = AssignMentorForm()
+        assign_form.mentor.choices = mentor_choices(city)
+    return render_template(
+        "assessment/dashboard.html",
+        city=city,
+        assessment=assessment,
+        answers=answer_list,
+        progress=result,
+        chart=services.chart_data(result),
+        days_left=services.days_left(assessment.deadline),
+        mentorships=db.session.scalars(
+            mentorship_services.active_query(city_id=city.id).options(sa.orm.joinedload(Mentorship.mentor))
+        ).all(),
+        can_write=services.can_write(current_user, city),
+        assign_form=assign_form,
+        labels=services,
+    )
+
+
+def mentor_choices(city):
+    taken = {m.id for m in mentorship_services.mentors_of(city.id)}
+    mentors = db.session.scalars(
+        sa.select(User).where(User.role == Role.MENTOR, User.active.is_(True)).order_by(User.display_name)
+    )
+    return [(str(user.id), user.display_name) for user in mentors if user.id not in taken]
+
+
+def _criterion_page(city, assessment, answer, form=None, link_form=None, file_form=None, review_form=None, status=200):
+    if form is None:
+        form = AnswerForm(data={"status": answer.status, "notes": answer.notes, "version": answer.version})
+    return (
+        render_template(
+            "assessment/criterion.html",
+            city=city,
+            assessment=assessment,
+            answer=answer,
+            criterion=answer.criterion,
+            form=form,
+            link_form=link_form or LinkEvidenceForm(),
+            file_form=file_form or FileEvidenceForm(),
+            review_form=review_form or ReviewForm(),
+            can_write=services.can_write(current_user, city),
+            can_review=services.can_review(current_user, city),
+            not_ready=services.submittable(answer),
+            labels=services,
+        ),
+        status,
+    )
+
+
+@assessment_bp.route("/cities/<slug>/assessment/<code>", methods=["GET", "POST"])
+@per_object
+@signed_in
+def criterion(slug, code):
+    city, assessment = city_assessment(slug, "write" if request.method == "POST" else "read")
+    answer = criterion_answer(assessment, code)
+    if request.method == "GET":
+        return _criterion_page(city, assessment, answer)
+    form = AnswerForm()
+    if not form.validate():
+        db.session.rollback()
+        return _criterion_page(city, assessment, answer, form=form, status=422)
+    try:
+        services.update_answer(
+            current_user, answer, form.status.data, form.notes.data, services.parse_version(form.version.data)
+        )
+    except Conflict as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        form.version.data = answer.version  # saving again now is a deliberate choice to replace theirs
+        return _criterion_page(city, assessment, answer, form=form, status=409)
+    except InputError as error:
+        db.session.rollback()
+        _form_errors(form, error)
+        return _criterion_page(city, assessment, answer, form=form, status=422)
+    db.session.commit()
+    flash(_("Saved %(code)s.", code=answer.criterion.code), "success")
+    return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code))
+
+
+def _form_errors(form, error):
+    for name, message in error.fields.items():
+        target = getattr(form, name, None)
+        if target is not None and isinstance(target.errors, list):
+            target.errors = [*target.errors, str(message)]
+        else:
+            flash(str(message), "error")
+
+
+@assessment_bp.route("/cities/<slug>/assessment/<code>/evidence", methods=["POST"])
+@per_object
+@signed_in
+@limiter.limit("60 per hour", key_func=lambda: str(current_user.get_id()))
+def add_evidence(slug, code):
+    city, assessment = city_assessment(slug, "write")
+    answer = criterion_answer(assessment, code)
+    is_file = "file" in request.files or request.form.get("kind") == "file"
+    form = FileEvidenceForm() if is_file else LinkEvidenceForm()
+    forms = {"file_form": form} if is_file else {"link_form": form}
+    if not form.validate():
+        db.session.rollback()
+        return _criterion_page(city, assessment, answer, **forms, status=422)
+    try:
+        if is_file:
+            services.add_file(current_user, answer, form.file.data, form.description.data)
+        else:
+            services.add_link(current_user, answer, form.url.data, form.description.data)
+    except InputError as error:
+        db.session.rollback()
+        _form_errors(form, error)
+        return _criterion_page(city, assessment, answer, **forms, status=422)
+    db.session.commit()
+    flash(_("The evidence was added to %(code)s.", code=answer.criterion.code), "success")
+    return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code) + "#evidence")
+
+
+def _evidence(assessment, evidence_id):
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None or evidence.answer.assessment_id != assessment.id:
+        abort(404)
+    return evidence
+
+
+@assessment_bp.route("/cities/<slug>/assessment/evidence/<int:evidence_id>/delete", methods=["POST"])
+@per_object
+@signed_in
+def remove_evidence(slug, evidence_id):
+    city, assessment = city_assessment(slug, "write")
+    evidence = _evidence(assessment, evidence_id)
+    code = evidence.answer.criterion.code
+    services.remove_evidence(current_user, evidence)
+    db.session.commit()
+    flash(_("The evidence was removed."), "success")
+    return redirect(url_for("assessment.criterion", slug=city.slug, code=code) + "#evidence")
+
+
+@assessment_bp.route("/cities/<slug>/assessment/evidence/<int:evidence_id>")
+@per_object
+@signed_in
+def download(slug, evidence_id):
+    """An uploaded file, only to those who may read the assessment, always as an attachment."""
+    _city, assessment = city_assessment(slug)
+    evidence = _evidence(assessment, evidence_id)
+    if not evidence.is_file:
+        abort(404)
+    return uploads.send(evidence.stored_name, evidence.filename, evidence.content_type)
+
+
+@assessment_bp.route("/cities/<slug>/assessment/<code>/submit", methods=["POST"])
+@per_object
+@signed_in
+def submit(slug, code):
+    city, assessment = city_assessment(slug, "write")
+    answer = criterion_answer(assessment, code)
+    try:
+        services.submit(current_user, [answer])
+    except InputError as error:
+        db.session.rollback()
+        flash(_("%(code)s was not submitted: %(reason)s", code=answer.criterion.code, reason=error.fields["criterion"]))
+        return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code))
+    db.session.commit()
+    flash(_("%(code)s was sent to your mentors for review.", code=answer.criterion.code), "success")
+    return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code))
+
+
+@assessment_bp.route("/cities/<slug>/assessment/areas/<code>/submit", methods=["POST"])
+@per_object
+@signed_in
+def submit_area(slug, code):
+    city, assessment = city_assessment(slug, "write")
+    area = framework.area_by_code(code.upper()) if _plain_code(code) else None
+    if area is None:
+        abort(404)
+    answer_list = [answer for answer in services.answers(assessment) if answer.criterion.practice_area_id == area.id]
+    try:
+        sent, skipped = services.submit(current_user, answer_list)
+    except InputError as error:
+        db.session.rollback()
+        flash(str(error.fields["criterion"]), "error")
+        return redirect(url_for("assessment.dashboard", slug=city.slug) + f"#area-{area.code}")
+    db.session.commit()
+    flash(
+        _(
+            "Sent for review: %(sent)s. Not ready: %(skipped)s.",
+            sent=", ".join(answer.criterion.code for answer in sent),
+            skipped=", ".join(answer.criterion.code for answer, _reason in skipped) or "—",
+        ),
+        "success",
+    )
+    return redirect(url_for("assessment.dashboard", slug=city.slug) + f"#area-{area.code}")
+
+
+@assessment_bp.route("/cities/<slug>/assessment/<code>/review", methods=["POST"])
+@per_object
+@signed_in
+def review(slug, code):
+    city, assessment = city_assessment(slug, "review")
+    answer = criterion_answer(assessment, code)
+    if answer.id is None:
+        flash(_("This criterion is not waiting for a review."), "error")
+        return _criterion_page(city, assessment, answer, status=409)
+    form = ReviewForm()
+    if not form.validate():
+        db.session.rollback()
+        return _criterion_page(city, assessment, answer, review_form=form, status=422)
+    try:
+        services.review(current_user, answer, form.verdict.data, form.comment.data)
+    except InputError as error:
+        db.session.rollback()
+        _form_errors(form, error)
+        return _criterion_page(city, assessment, answer, review_form=form, status=422)
+    except Conflict as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _criterion_page(city, assessment, answer, status=409)
+    db.session.commit()
+    flash(_("Your review of %(code)s was sent to the city.", code=answer.criterion.code), "success")
+    return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code))
+
+
+@assessment_bp.route("/cities/<slug>/assessment/export.csv")
+@per_object
+@signed_in
+def export_csv(slug):
+    city, assessment = city_assessment(slug)
+    rows = services.export_rows(services.answers(assessment))
+    return csv_response(services.EXPORT_HEADER, rows, f"assessment-{city.slug}-{assessment.cycle}.csv")
+
+
+@assessment_bp.route("/cities/<slug>/assessment/export.json")
+@per_object
+@signed_in
+def export_json(slug):
+    from community.assessment.api import assessment_json
+
+    city, assessment = city_assessment(slug)
+    response = jsonify(assessment_json(city, assessment, full=True))
+    response.headers["Content-Disposition"] = f'attachment; filename="assessment-{city.slug}-{assessment.cycle}.json"'
+    return response
+
+
+@assessment_bp.route("/cities/<slug>/mentors", methods=["POST"])
+@admin_required
+def assign_mentor(slug):
+    city = db.first_or_404(sa.select(City).where(City.slug == slug))
+    form = AssignMentorForm()
+    form.mentor.choices = mentor_choices(city)
+    if not form.validate():
+        flash(_("Choose a mentor from the list."), "error")
+        return redirect(url_for("assessment.dashboard", slug=city.slug))
+    mentor = db.session.get(User, int(form.mentor.data))
+    try:
+        mentorship_services.assign(current_user, mentor, city)
+    except (NotAllowed, Conflict) as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("assessment.dashboard", slug=city.slug))
+    db.session.commit()
+    flash(_("%(name)s now mentors %(city)s.", name=mentor.display_name, city=city.name), "success")
+    return redirect(url_for("assessment.dashboard", slug=city.slug))
+
+
+@assessment_bp.route("/cities/<slug>/mentors/<int:mentorship_id>/close", methods=["POST"])
+@per_object
+@staff_required
+def close_mentorship(slug, mentorship_id):
+    city = db.first_or_404(sa.select(City).where(City.slug == slug))
+    mentorship = db.session.get(Mentorship, mentorship_id)
+    if mentorship is None or mentorship.city_id != city.id:
+        abort(404)
+    try:
+        mentorship_services.close(current_user, mentorship)
+    except NotAllowed:
+        abort(403)
+    except Conflict as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("assessment.dashboard", slug=city.slug))
+    db.session.commit()
+    flash(_("The mentorship was ended."), "success")
+    return redirect(url_for("cities.show", slug=city.slug))

@@ -25,6 +25,18 @@ class NotAllowed(PermissionError):
         super().__init__(str(message))
 
 
+class Conflict(Exception):
+    """The request is fine but the stored state refuses it (a stale edit, a step out of turn): an API's 409.
+
+    `code` names the case for API clients (e.g. "stale"); `message` says what to do, translated.
+    """
+
+    def __init__(self, message, code="conflict"):
+        self.message = message
+        self.code = code
+        super().__init__(str(message))
+
+
 ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",

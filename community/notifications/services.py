@@ -34,7 +34,18 @@ from community.extensions import db, socketio
 from community.notifications.models import EmailFrequency, Notification, NotificationSettings
 
 # The kinds of notice that have their own text; any other kind reads as a generic notice.
-KINDS = ("reply", "mention", "accepted", "session_changed", "session_cancelled", "session_promoted", "session_reminder")
+KINDS = (
+    "reply",
+    "mention",
+    "accepted",
+    "session_changed",
+    "session_cancelled",
+    "session_promoted",
+    "session_reminder",
+    "review_requested",
+    "review_accepted",
+    "review_changes_requested",
+)
 # Notices about a date: a daily digest could come too late, so they are e-mailed at once unless the user chose
 # no e-mail at all.
 TIMELY_KINDS = ("session_changed", "session_cancelled", "session_promoted", "session_reminder")
@@ -238,6 +249,14 @@ def message(notification):
         return _("A seat freed up: you are registered for “%(title)s”", title=session)
     if notification.kind == "session_reminder":
         return _("Reminder: the live session “%(title)s” starts soon", title=session)
+    city = data.get("city_name") or _("a city")
+    if notification.kind == "review_requested":
+        criteria = ", ".join(data.get("criteria") or [])
+        return _("%(name)s of %(city)s asks you to review %(criteria)s", name=name, city=city, criteria=criteria)
+    if notification.kind == "review_accepted":
+        return _("%(name)s accepted %(criterion)s", name=name, criterion=data.get("criterion", ""))
+    if notification.kind == "review_changes_requested":
+        return _("%(name)s asks for changes on %(criterion)s", name=name, criterion=data.get("criterion", ""))
     return _("You have a new notification.")
 
 

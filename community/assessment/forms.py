@@ -1,0 +1,96 @@
+"""Forms of the self-assessment: a criterion's answer, its evidence, the mentor's review, assigning a mentor."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from community.assessment import services
+from community.assessment.models import AnswerStatus, Verdict
+from community.core.forms import LANGUAGE_NAMES, choices
+
+
+class AnswerForm(FlaskForm):
+    status = RadioField(_l("Where the city stands"), validators=[InputRequired()])
+    notes = TextAreaField(
+        _l("Notes"),
+        description=_l("Markdown: what is in place, who runs it, what is still missing."),
+        validators=[Length(max=services.NOTES_MAX)],
+    )
+    version = HiddenField()
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = choices((status.value, services.STATUS_LABELS[status]) for status in AnswerStatus)
+
+
+class LinkEvidenceForm(FlaskForm):
+    url = StringField(_l("Web address"), validators=[InputRequired(), Length(max=services.URL_MAX)])
+    description = StringField(_l("What it shows"), validators=[Optional(), Length(max=services.DESCRIPTION_MAX)])
+    submit = SubmitField(_l("Add the link"))
+
+
+class FileEvidenceForm(FlaskForm):
+    file = FileField(
+        _l("File"),
+        description=_l("PDF, office documents, spreadsheets, CSV or images, up to 10 MB."),
+        validators=[InputRequired()],
+    )
+    description = StringField(_l("What it shows"), validators=[Optional(), Length(max=services.DESCRIPTION_MAX)])
+    submit = SubmitField(_l("Upload"))
+
+
+class ReviewForm(FlaskForm):
+    verdict = RadioField(_l("Verdict"), validators=[InputRequired()])
+    comment = TextAreaField(
+        _l("Comment"),
+        description=_l("Required when asking for changes: say what the city should add or fix."),
+        validators=[Length(max=services.COMMENT_MAX)],
+    )
+    submit = SubmitField(_l("Send the review"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.verdict.choices = choices((verdict.value, services.VERDICT_LABELS[verdict]) for verdict in Verdict)
+
+
+class AssignMentorForm(FlaskForm):
+    mentor = SelectField(_l("Mentor"), validators=[InputRequired()])
+    submit = SubmitField(_l("Assign"))
+
+
+class FrameworkTextsForm(FlaskForm):
+    """An admin's edit of a practice area's or criterion's texts, in each language the site speaks."""
+
+    submit = SubmitField(_l("Save the texts"))
+
+    @classmethod
+    def for_item(cls, with_guidance, formdata=None, data=None):
+        class Form(cls):
+            pass
+
+        for lang, language in LANGUAGE_NAMES.items():
+            setattr(
+                Form,
+                f"name_{lang}",
+                StringField(
+                    _l("Name (%(language)s)", language=language), validators=[InputRequired(), Length(max=200)]
+                ),
+            )
+            setattr(
+                Form,
+                f"description_{lang}",
+                TextAreaField(_l("Description (%(language)s)", language=language), validators=[Length(max=2000)]),
+            )
+            if with_guidance:
+                setattr(
+                    Form,
+                    f"guidance_{lang}",
+                    TextAreaField(
+                        _l("Evidence that usually shows it (%(language)s)", language=language),
+                        validators=[Length(max=4000)],
+                    ),
+                )
+        return Form(formdata=formdata, data=data)
