@@ -229,6 +229,109 @@ def seed_past_session(host, zone, today):
     db.session.commit()
 
 
+# Each demo city's self-assessment: (city slug, member e-mail, criteria in place, of those accepted by the mentor,
+# in progress, submitted and waiting, sent back with a comment). Evidence is a link to the city's own site.
+DEMO_ASSESSMENTS = [
+    (
+        "mogi-das-cruzes",
+        "ana@mogi.example.org",
+        "DM1 DM2 DM3 DM4 DM5 LC1 LC2 LC3 LC4 OD1 OD2 OD3 PA1 PA2 PA3 PA4 BF1 BF2 RDC1 RDC2 CI1 CI2 EVAL1 EVAL2",
+        "DM1 DM2 DM3 LC1 LC2 OD1 PA1 PA2 PA3 BF1 RDC1 CI1",
+        "DM6 LC5 OD4 PA5 RDC3 EVAL3",
+        "DM4 LC3 OD2",
+        "PA4",
+    ),
+    (
+        "fortaleza",
+        "carlos@fortaleza.example.org",
+        "DM1 DM2 DM3 DM4 DM5 DM6 DM7 LC1 LC2 LC3 LC4 LC5 LC6 OD1 OD2 OD3 OD4 PA1 PA2 PA3 PA4 PA5 BF1 BF2 "
+        "RDC1 RDC2 RDC3 CI1 CI2 EVAL1 EVAL2",
+        "DM1 DM2 DM3 DM4 DM5 LC1 LC2 LC3 LC4 OD1 OD2 OD3 PA1 PA2 PA3 PA4 PA5 BF1 RDC1 CI1 EVAL1",
+        "DM8 RDC4 EVAL3",
+        "DM6 LC5",
+        "",
+    ),
+    (
+        "recife",
+        "beatriz@recife.example.org",
+        "DM1 DM2 DM3 LC1 LC2 OD1 OD2 PA1 PA2 BF1 RDC1 CI1 CI2 EVAL1 EVAL2",
+        "DM1 OD1 PA1",
+        "DM4 DM5 LC3 PA3 OD3",
+        "DM2 DM3",
+        "",
+    ),
+    (
+        "novo-hamburgo",
+        "pedro@nh.example.org",
+        "DM1 LC1 OD1 OD2 PA1 BF1 CI1 RDC1",
+        "OD1",
+        "DM2 OD3 PA2",
+        "OD2",
+        "",
+    ),
+    (
+        "cordoba",
+        "lucia@cordoba.example.org",
+        "DM1 DM2 LC1 LC2 OD1 OD2 OD3 PA1 PA2 BF1 BF2 EVAL1",
+        "DM1 OD1 OD2",
+        "DM3 PA3 RDC1",
+        "PA2",
+        "",
+    ),
+]
+DEMO_NOTES = {
+    "BR": "Responsável nomeado em portaria; revisamos a cada trimestre no comitê de dados.",
+    "AR": "Responsable designado por resolución; lo revisamos cada trimestre en el comité de datos.",
+}
+DEMO_CHANGES = {"BR": "Falta a ata da última reunião com o prefeito: anexe o PDF e reenvie."}
+
+
+def seed_assessments():
+    """The regional mentor accompanies five cities whose assessments are under way, at different levels."""
+    from community.assessment import services as assessment
+    from community.assessment.models import Evidence, Review
+    from community.core.markdown import render
+    from community.mentorship import services as mentorship
+
+    admin, mentor = accounts.user_by_email(DEMO_PEOPLE[0][0]), accounts.user_by_email(DEMO_PEOPLE[1][0])
+    now = utcnow()
+    for slug, email, in_place, accepted, in_progress, waiting, sent_back in DEMO_ASSESSMENTS:
+        city, member = city_by_slug(slug), accounts.user_by_email(email)
+        if assessment.find_assessment(city) is not None:
+            continue  # loaded before, perhaps changed since: left as it is
+        if not mentorship.is_mentor_of(mentor, city.id):
+            mentorship.assign(admin, mentor, city)
+        answers = {answer.criterion.code: answer for answer in assessment.answers(assessment.open_assessment(city))}
+        notes = DEMO_NOTES.get(city.country, DEMO_NOTES["AR"])
+        for code in in_place.split() + in_progress.split():
+            answer = answers[code]
+            answer.status = "in_place" if code in in_place.split() else "in_progress"
+            answer.notes, answer.notes_html = notes, render(notes)
+            answer.updated_at, answer.updated_by_id, answer.version = now, member.id, 1
+            if answer.status == "in_place":
+                url = f"https://www.{slug.replace('-', '')}.example.gov/transparencia/{code.lower()}"
+                db.session.add(Evidence(answer=answer, url=url, description=code, added_by_id=member.id))
+        for code in accepted.split() + waiting.split() + sent_back.split():
+            answers[code].review_state, answers[code].submitted_at = "submitted", now
+            answers[code].submitted_by_id = member.id
+        for code in accepted.split():
+            answers[code].review_state = "accepted"
+            db.session.add(Review(answer=answers[code], reviewer_id=mentor.id, verdict="accepted"))
+        for code in sent_back.split():
+            comment = DEMO_CHANGES.get(city.country, DEMO_CHANGES["BR"])
+            answers[code].review_state = "changes_requested"
+            db.session.add(
+                Review(
+                    answer=answers[code],
+                    reviewer_id=mentor.id,
+                    verdict="changes_requested",
+                    comment=comment,
+                    comment_html=render(comment),
+                )
+            )
+    db.session.commit()
+
+
 @bp.cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the site already has cities (first run only).")
 def seed_demo(if_empty):
@@ -242,8 +345,9 @@ def seed_demo(if_empty):
     db.session.commit()
     seed_threads()
     seed_sessions()
+    seed_assessments()
     click.echo(
         f"Demo data loaded: {len(DEMO_CITIES)} cities, {len(DEMO_PEOPLE)} people, {len(DEMO_THREADS)} questions, "
-        f"{len(DEMO_SESSIONS) + 1} live sessions."
+        f"{len(DEMO_SESSIONS) + 1} live sessions, {len(DEMO_ASSESSMENTS)} self-assessments."
     )
     click.echo(f"Every demo account's password is {DEMO_PASSWORD!r}; e.g. sign in as {DEMO_PEOPLE[1][0]}.")

@@ -523,6 +523,8 @@ def test_submitting_a_practice_area_sends_the_ready_criteria_and_names_the_rest(
     ready(app, people, "DM3", client)
     save(client, "DM2", "in_progress")
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    dashboard = client.get(page()).get_data(as_text=True)
+    assert dashboard.count("ready criteria for review") == 1 and "Submit 2 ready criteria for review" in dashboard
     response = client.post(page(rest="/areas/DM/submit"), follow_redirects=True)
     assert "Sent for review: DM1, DM3." in response.get_data(as_text=True)
     states = {code: answer_row(app, code).review_state for code in ("DM1", "DM2", "DM3", "DM4")}

@@ -9,13 +9,14 @@ import pytest
 import sqlalchemy as sa
 from flask.cli import FlaskGroup
 
-from community.assessment.models import Criterion, Framework, PracticeArea
+from community.assessment.models import Answer, Assessment, Criterion, Evidence, Framework, PracticeArea, Review
 from community.auth import services
 from community.auth.models import ApiToken, User
 from community.cities.models import City
 from community.commands import DEMO_CITIES, DEMO_PASSWORD, DEMO_PEOPLE
 from community.extensions import db
 from community.live.models import LiveSession, SessionEvent
+from community.mentorship.models import Mentorship
 from config import BASE_DIR
 
 
@@ -29,7 +30,10 @@ def counts(app):
     with app.app_context():
         return {
             model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
-            for model in (City, User, ApiToken, Framework, PracticeArea, Criterion, LiveSession, SessionEvent)
+            for model in (
+                *(City, User, ApiToken, Framework, PracticeArea, Criterion, LiveSession, SessionEvent),
+                *(Assessment, Answer, Evidence, Review, Mentorship),
+            )
         }
 
 
@@ -78,6 +82,14 @@ def test_seed_demo_loads_the_cohort(app, runner):
         assert [s.status for s in sessions] == ["scheduled"] * 5 + ["ended"], "upcoming sessions and a past one"
         assert sessions[-1].last_seq == loaded["SessionEvent"] > 5, "the past session has its record"
         assert sessions[-1].starts_at < sessions[0].starts_at
+    assert loaded["Assessment"] == 5 and loaded["Mentorship"] == 5, "the regional mentor accompanies five cities"
+    assert loaded["Review"] > 0 and loaded["Evidence"] > 0
+    client = app.test_client()
+    client.post("/login", data={"email": "mentora@comunidade.example.org", "password": DEMO_PASSWORD})
+    cohort = client.get("/assessment/cohort")
+    assert cohort.status_code == 200 and "Mogi das Cruzes" in cohort.get_data(as_text=True)
+    client.post("/login", data={"email": "ana@mogi.example.org", "password": DEMO_PASSWORD})
+    assert client.get("/cities/mogi-das-cruzes/assessment").status_code == 200
 
 
 def test_demo_accounts_can_sign_in(app, runner, client):

@@ -297,3 +297,191 @@ def review_answer(slug, code):
         return refused(error)
     db.session.commit()
     return answer_json(city, answer, full=True)
+
+
+_errors = {code: {"$ref": "#/components/responses/Error"} for code in ("400", "401", "403", "404", "409", "413", "422")}
+_path = [
+    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}, "example": "recife"},
+    {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}, "example": "DM2"},
+]
+_evidence_schema = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string", "enum": ["link", "file"]},
+        "url": {"type": "string", "format": "uri", "description": "The link, or where to download the file"},
+        "description": {"type": "string"},
+        "filename": {"type": "string"},
+        "content_type": {"type": "string"},
+        "size": {"type": "integer"},
+    },
+}
+_review_schema = {
+    "type": "object",
+    "properties": {
+        "verdict": {"type": "string", "enum": ["accepted", "changes_requested"]},
+        "comment": {"type": "string"},
+        "reviewer": {"type": "string"},
+        "at": {"type": "string", "format": "date-time"},
+    },
+}
+_answer_schema = {
+    "type": "object",
+    "properties": {
+        "criterion": {"type": "string", "example": "DM2"},
+        "practice_area": {"type": "string", "example": "DM"},
+        "status": {"type": "string", "enum": ["not_started", "in_progress", "in_place"]},
+        "notes": {"type": "string", "description": "Markdown"},
+        "review_state": {"type": "string", "enum": ["draft", "submitted", "accepted", "changes_requested"]},
+        "version": {"type": "integer", "description": "Send it back with a change to have a stale edit refused"},
+        "evidence": {"type": "array", "items": _evidence_schema},
+        "latest_review": {**_review_schema, "nullable": True},
+        "url": {"type": "string", "format": "uri"},
+    },
+}
+_level_schema = {
+    "type": "object",
+    "properties": {
+        "met": {"type": "integer"},
+        "total": {"type": "integer"},
+        "level": {"type": "string", "enum": ["silver", "gold", "platinum"], "nullable": True},
+        "next_level": {"type": "string", "nullable": True},
+        "criteria_to_next_level": {"type": "integer"},
+    },
+}
+
+
+def _json(schema, description):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+add_paths(
+    {
+        "/cities/{slug}/assessment": {
+            "get": {
+                "tags": ["assessment"],
+                "summary": "A city's assessment for the current cycle (its members, its mentors and admins)",
+                "parameters": _path[:1],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "cycle": {"type": "string"},
+                                "deadline": {"type": "string", "format": "date"},
+                                "days_left": {"type": "integer"},
+                                "projected_level": {
+                                    "type": "object",
+                                    "properties": {"self_reported": _level_schema, "accepted": _level_schema},
+                                },
+                                "answers": {"type": "array", "items": _answer_schema},
+                            },
+                        },
+                        "Each criterion's answer, evidence and latest review, and the projected levels",
+                    ),
+                    **_errors,
+                },
+            }
+        },
+        "/cities/{slug}/assessment/{code}": {
+            "put": {
+                "tags": ["assessment"],
+                "summary": "Set a criterion's status and notes (the city's confirmed members)",
+                "parameters": _path,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["status"],
+                                "properties": {
+                                    "status": {"type": "string", "enum": ["not_started", "in_progress", "in_place"]},
+                                    "notes": {"type": "string", "maxLength": services.NOTES_MAX},
+                                    "version": {"type": "integer", "description": "The version read; 409 if stale"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": _json(_answer_schema, "The answer as saved"), **_errors},
+            }
+        },
+        "/cities/{slug}/assessment/{code}/evidence": {
+            "post": {
+                "tags": ["assessment"],
+                "summary": "Add evidence: a multipart `file` (PDF, office, CSV, images) or JSON {url, description}",
+                "parameters": _path,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary"},
+                                    "description": {"type": "string"},
+                                },
+                            }
+                        },
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["url"],
+                                "properties": {
+                                    "url": {"type": "string", "format": "uri"},
+                                    "description": {"type": "string"},
+                                },
+                            }
+                        },
+                    },
+                },
+                "responses": {"201": _json(_evidence_schema, "The evidence added"), **_errors},
+            }
+        },
+        "/cities/{slug}/assessment/{code}/submit": {
+            "post": {
+                "tags": ["assessment"],
+                "summary": "Send a criterion in place with evidence to the city's mentors for review",
+                "parameters": _path,
+                "responses": {"200": _json(_answer_schema, "The answer, now submitted"), **_errors},
+            }
+        },
+        "/cities/{slug}/assessment/{code}/review": {
+            "post": {
+                "tags": ["assessment"],
+                "summary": "A mentor's verdict on a submitted criterion (the city's mentors and admins)",
+                "parameters": _path,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["verdict"],
+                                "properties": {
+                                    "verdict": {"type": "string", "enum": ["accepted", "changes_requested"]},
+                                    "comment": {"type": "string", "description": "Required for changes_requested"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                **_answer_schema["properties"],
+                                "reviews": {"type": "array", "items": _review_schema},
+                            },
+                        },
+                        "The reviewed answer with every review",
+                    ),
+                    **_errors,
+                },
+            }
+        },
+    }
+)

@@ -143,6 +143,11 @@ def dashboard(slug):
     city, assessment = city_assessment(slug)
     answer_list = services.answers(assessment)
     result = services.progress(answer_list)
+    # How many criteria of each area could go to review now.
+    ready = {area.code: 0 for area, _tally in result.areas}
+    for answer in answer_list:
+        if services.submittable(answer) is None:
+            ready[answer.criterion.practice_area.code] += 1
     assign_form = None
     if current_user.is_admin:
         assign_form = AssignMentorForm()
@@ -159,6 +164,7 @@ def dashboard(slug):
             mentorship_services.active_query(city_id=city.id).options(sa.orm.joinedload(Mentorship.mentor))
         ).all(),
         can_write=services.can_write(current_user, city),
+        ready=ready,
         assign_form=assign_form,
         labels=services,
     )

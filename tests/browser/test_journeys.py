@@ -202,6 +202,12 @@ PAGES = {
     "registrants": ("/sessions/5/registrants", MENTOR),
     "calendar": ("/sessions/calendar", PARTICIPANT),
     "record": ("/sessions/6/archive", PARTICIPANT),
+    # Mogi das Cruzes is Ana's city; the demo mentor accompanies it and sent PA4 back with a comment.
+    "assessment": ("/cities/mogi-das-cruzes/assessment", PARTICIPANT),
+    "assessment criterion": ("/cities/mogi-das-cruzes/assessment/PA4", PARTICIPANT),
+    "review": ("/cities/mogi-das-cruzes/assessment/DM4", MENTOR),
+    "cohort": ("/assessment/cohort", MENTOR),
+    "framework texts": ("/framework/DM2/edit", ADMIN),
 }
 
 
@@ -227,7 +233,7 @@ def test_page_passes_axe(page, axe, screenshot, name, locale):
 @pytest.mark.parametrize("locale", LANGUAGES)
 @pytest.mark.parametrize(
     "name", ["home", "register", "cities", "people", "questions", "thread", "ask", "sessions", "session", "schedule",
-             "record"]
+             "record", "assessment", "assessment criterion", "review", "cohort"]
 )  # fmt: skip
 def test_page_fits_a_phone(new_page, axe, screenshot, name, locale):
     page = new_page(phone=True)

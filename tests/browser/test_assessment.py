@@ -1,0 +1,98 @@
+"""The certification journey in a real browser: a city member fills two criteria with evidence and sends them for
+review; the mentor finds them on the cohort's heat map and accepts one; the city sees the verdict."""
+
+import re
+
+import pytest
+
+from tests.browser.test_journeys import MENTOR, PARTICIPANT, assert_no_problems, set_language, sign_in, submit, visit
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture skips (or fails with REQUIRE_SERVICES=1) and says what to install
+    expect = None
+
+pytestmark = pytest.mark.browser
+
+CITY = "/cities/mogi-das-cruzes/assessment"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def fill_criterion(page, screenshot, code, notes):
+    visit(page, f"{CITY}/{code}")
+    page.locator("input[name=status][value=in_place]").check()
+    page.locator("#notes").fill(notes)
+    submit(page, page.locator("form.answer-form input[type=submit]"), f"saving {code}")
+    expect(page.locator(".alert-success")).to_contain_text(f"Saved {code}.")
+    expect(page.locator(".answer-state .status")).to_have_text("In place")
+    screenshot(page, f"{code}-saved")
+
+
+def test_a_member_fills_two_criteria_with_evidence_and_the_mentor_accepts_one(new_page, screenshot):
+    member = new_page()
+    sign_in(member, PARTICIPANT)
+    visit(member, CITY)
+    set_language(member, "en")
+
+    fill_criterion(member, screenshot, "DM7", "The **integration** of the tax and health systems is running.")
+    link_form = member.locator("form:has(input[name=kind][value=link])")
+    link_form.locator("#url").fill("https://www.mogidascruzes.example.gov/integracao")
+    link_form.locator("#description").fill("Integration plan")
+    submit(member, link_form.locator("input[type=submit]"), "adding a link")
+    expect(member.locator(".evidence-list")).to_contain_text("Integration plan")
+    submit(member, member.get_by_role("button", name="Submit for review"), "submitting DM7")
+    expect(member.locator(".answer-state .review")).to_have_text("Waiting for review")
+
+    fill_criterion(member, screenshot, "DM8", "Geographic base published with the land registry.")
+    upload_form = member.locator("form:has(input[name=kind][value=file])")
+    # A disguised file is refused with a message and nothing is added.
+    upload_form.locator("#file").set_input_files(
+        {"name": "mapa.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00 not a pdf"}
+    )
+    upload_form.locator("input[type=submit]").click()
+    expect(member.locator(".has-error .error")).to_contain_text("is not a PDF file")
+    expect(member.locator(".evidence-list")).to_have_count(0)
+    member.problems.clear()  # the browser logs the refusal's 422, which was the point
+    upload_form = member.locator("form:has(input[name=kind][value=file])")
+    upload_form.locator("#file").set_input_files(
+        {"name": "mapa base.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    upload_form.locator("#description").fill("Land registry map")
+    submit(member, upload_form.locator("input[type=submit]"), "uploading a PDF")
+    expect(member.locator(".evidence-list a[download]")).to_have_text("mapa base.pdf")
+    with member.expect_download() as download:
+        member.locator(".evidence-list a[download]").click()
+    assert download.value.suggested_filename == "mapa base.pdf"
+    submit(member, member.get_by_role("button", name="Submit for review"), "submitting DM8")
+    screenshot(member, "submitted")
+    assert_no_problems(member)
+
+    mentor = new_page()
+    sign_in(mentor, MENTOR)
+    visit(mentor, "/assessment/cohort")
+    set_language(mentor, "en")
+    expect(mentor.locator(".waiting-list")).to_contain_text("Mogi das Cruzes")
+    screenshot(mentor, "cohort")
+    cell = mentor.locator(f".heat-map a[href='{CITY}/DM7']")
+    expect(cell.locator("xpath=..")).to_have_class(re.compile("heat-waiting"))
+    submit(mentor, cell, "opening DM7 from the heat map")
+    expect(mentor.locator(".evidence-list")).to_contain_text("Integration plan")
+    mentor.locator("input[name=verdict][value=accepted]").check()
+    mentor.locator("#comment").fill("Clear evidence, thank you.")
+    submit(mentor, mentor.locator("form.review-form input[type=submit]"), "accepting DM7")
+    expect(mentor.locator(".answer-state .review")).to_have_text("Accepted")
+    screenshot(mentor, "accepted")
+    assert_no_problems(mentor)
+
+    visit(member, f"{CITY}/DM7")
+    expect(member.locator(".review-history")).to_contain_text("Clear evidence, thank you.")
+    expect(member.locator("#notification-badge")).to_be_visible()
+    visit(member, CITY)
+    row = member.locator(".answers-table tr", has=member.locator(f"a[href='{CITY}/DM7']"))
+    expect(row.locator(".review")).to_have_text("Accepted")
+    expect(
+        member.locator(".answers-table tr", has=member.locator(f"a[href='{CITY}/DM8']")).locator(".review")
+    ).to_have_text("Waiting for review")
+    expect(member.locator("#progress-chart")).to_be_visible()
+    screenshot(member, "dashboard")
+    assert_no_problems(member)
