@@ -782,3 +782,81 @@ def test_an_admin_edits_a_criterions_texts_in_every_language(app, people):
     area_form = admin.get("/framework/DM/edit").get_data(as_text=True)
     assert 'name="guidance_en"' not in area_form
     assert admin.get("/framework/XX9/edit").status_code == 404
+
+
+def test_two_saves_racing_from_the_same_version_cannot_both_win(app, people):
+    """Each save is one conditional UPDATE, so of two saves started from version 0 exactly one is stored."""
+    import threading
+
+    from community.core.errors import Conflict
+
+    with app.app_context():
+        services.open_assessment(db.session.get(City, people["recife"].id))
+        db.session.commit()
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def save_as(role, notes):
+        with app.test_request_context():
+            user = db.session.get(User, people[role].id)
+            city = db.session.get(City, people["recife"].id)
+            answer = services.answer_for(services.find_assessment(city), "DM2")
+            barrier.wait()
+            try:
+                services.update_answer(user, answer, "in_place", notes, seen_version=0)
+                db.session.commit()
+                outcomes[role] = "saved"
+            except Conflict:
+                db.session.rollback()
+                outcomes[role] = "refused"
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=save_as, args=("member", "Beatriz")),
+        threading.Thread(target=save_as, args=("colleague", "Rafael")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes.values()) == ["refused", "saved"]
+    winner = next(role for role, outcome in outcomes.items() if outcome == "saved")
+    row = answer_row(app, "DM2")
+    assert row.version == 1 and row.notes == {"member": "Beatriz", "colleague": "Rafael"}[winner]
+
+
+WRITES = [
+    ("post", "/DM2", {"status": "in_place", "notes": "x", "version": 0}),
+    ("post", "/DM2/evidence", {"kind": "link", "url": "https://example.org"}),
+    ("post", "/DM1/submit", {}),
+    ("post", "/areas/DM/submit", {}),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_write_route_refuses_all_but_the_citys_members(app, people, role):
+    ready(app, people, "DM1")
+    with app.app_context():
+        before = (
+            db.session.scalar(sa.select(sa.func.max(Answer.version))),
+            db.session.scalar(sa.select(sa.func.count(Evidence.id))),
+            db.session.scalar(sa.select(sa.func.count(Answer.id)).where(Answer.review_state == "submitted")),
+        )
+    client = client_for(app, people, role)
+    for method, rest, data in WRITES:
+        response = getattr(client, method)(page(rest=rest), data=data)
+        if role == "member":
+            assert response.status_code in (302, 200), rest
+        elif role == "visitor":
+            assert response.status_code == 302 and "/login" in response.headers["Location"], rest
+        else:
+            assert response.status_code == 403, (rest, response.status_code)
+    if role != "member":
+        with app.app_context():
+            after = (
+                db.session.scalar(sa.select(sa.func.max(Answer.version))),
+                db.session.scalar(sa.select(sa.func.count(Evidence.id))),
+                db.session.scalar(sa.select(sa.func.count(Answer.id)).where(Answer.review_state == "submitted")),
+            )
+        assert after == before

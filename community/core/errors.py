@@ -34,7 +34,7 @@ class Conflict(Exception):
     def __init__(self, message, code="conflict"):
         self.message = message
         self.code = code
-        super().__init__(str(message))
+        super().__init__(message)  # lazy: translated when shown, in the reader's language
 
 
 ERROR_CODES = {
