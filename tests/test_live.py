@@ -369,7 +369,10 @@ def test_the_host_sees_the_registrants_and_exports_them_as_csv(app, cohort, make
     response = client.get(f"/sessions/{session_id}/registrants.csv")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    # A byte-order mark first, so that spreadsheets read the accents as UTF-8.
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
     assert [(r["name"], r["status"], r["position"]) for r in rows] == [
         ("Ana Souza", "registered", ""),
         ('\'=HYPERLINK("http://evil")', "waitlisted", "1"),

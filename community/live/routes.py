@@ -1,14 +1,12 @@
 """Pages for live sessions: the lists, scheduling, registration, calendars, the room and the archive."""
 
-import csv
-import io
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from community.assessment.framework import practice_areas
+from community.core.exports import csv_response
 from community.core.forms import LANGUAGE_NAMES, EmptyForm
 from community.core.pagination import page_args
 from community.core.permissions import per_object, public, signed_in, staff_required
@@ -216,34 +214,23 @@ def registrants(session_id):
 @signed_in
 def registrants_csv(session_id):
     live = managed_session(session_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["name", "email", "city", "status", "position", "registered_at"])
-    position = 0
+    rows, position = [], 0
     for registration in services.registrants(live):
         user = registration.user
         waiting = registration.status == RegistrationStatus.WAITLISTED
         position = position + 1 if waiting else position
-        writer.writerow(
+        rows.append(
             [
-                _cell(user.display_name),
+                user.display_name,
                 user.email,
-                _cell(user.city.name) if user.city else "",
+                user.city.name if user.city else "",
                 registration.status,
                 position if waiting else "",
                 registration.queued_at.isoformat(),
             ]
         )
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="session-{live.id}-registrants.csv"'},
-    )
-
-
-def _cell(text):
-    """Spreadsheets run a cell starting with = + - @ as a formula; a leading quote keeps it text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    header = ["name", "email", "city", "status", "position", "registered_at"]
+    return csv_response(header, rows, f"session-{live.id}-registrants.csv")
 
 
 @bp.route("/<int:session_id>/calendar.ics")
