@@ -220,6 +220,8 @@ def register_blueprints(app):
     from community.live import api as live_api  # noqa: F401
     from community.live import cli as live_cli
     from community.live import routes as live_routes
+    from community.mentorship import api as mentorship_api  # noqa: F401
+    from community.mentorship import routes as mentorship_routes
     from community.notifications import api as notifications_api  # noqa: F401
     from community.notifications import cli as notifications_cli
     from community.notifications import routes as notifications_routes
@@ -236,6 +238,7 @@ def register_blueprints(app):
         live_routes.bp,
         framework_routes.bp,
         framework_routes.assessment_bp,
+        mentorship_routes.bp,
         api.bp,
         users_cli.bp,
         framework_cli.bp,

@@ -7,14 +7,17 @@ import sqlalchemy as sa
 from flask import Blueprint
 
 from community.assessment import framework
+from community.assessment.models import Criterion
 from community.auth import services as accounts
 from community.cities.models import City
 from community.cities.services import city_by_slug, unique_slug
+from community.core.markdown import render
 from community.core.models import utcnow
 from community.core.permissions import Role
 from community.extensions import db
 from community.live import services as live
 from community.live.models import LiveSession, SessionEvent
+from community.mentorship.models import Mentorship
 from community.threads import services as threads
 from community.threads.models import Thread
 
@@ -44,7 +47,28 @@ DEMO_PEOPLE = [
     ("pedro@nh.example.org", "Pedro Schmitt", Role.PARTICIPANT, "novo-hamburgo", "pt_BR", "America/Sao_Paulo"),
     ("lucia@cordoba.example.org", "Lucía Fernández", Role.PARTICIPANT, "cordoba", "es", "America/Argentina/Cordoba"),
     ("andres@medellin.example.org", "Andrés Gómez", Role.PARTICIPANT, "medellin", "es", "America/Bogota"),
+    ("jorge@comunidade.example.org", "Jorge Ramírez", Role.MENTOR, None, "es", "America/Mexico_City"),
 ]  # fmt: skip
+
+# Mentor profiles: (e-mail, bio, strengths, languages, capacity).
+DEMO_MENTORS = [
+    (
+        "mentora@comunidade.example.org",
+        "Mentora regional do programa. Trabalhou com **inventários de dados** e rotinas de desempenho em "
+        "prefeituras de médio porte.",
+        "DM1 DM2 DM3 DM4 OD1 OD2 PA1 PA2 PA3 PA4",
+        ["pt_BR", "es"],
+        6,
+    ),
+    (
+        "jorge@comunidade.example.org",
+        "Mentor de **evaluaciones** y contratación basada en resultados; acompañó a gobiernos locales en México "
+        "y Colombia.",
+        "EVAL1 EVAL2 EVAL3 EVAL4 RDC1 RDC2 RDC3 RDC4 BF1 BF2",
+        ["es", "en"],
+        3,
+    ),
+]
 
 
 def seed_cities():
@@ -332,6 +356,71 @@ def seed_assessments():
     db.session.commit()
 
 
+def seed_mentoring():
+    """Mentor profiles; inside Mogi das Cruzes's mentorship, goals, a meeting with next steps and messages; and
+    Medellín's request waiting for the second mentor's answer."""
+    from community.mentorship import services as mentoring
+    from community.mentorship.models import MentorshipGoal, MentorshipMeeting, MentorshipMessage, NextStep
+    from community.notifications.services import site_context
+
+    for email, bio, strengths, languages, capacity in DEMO_MENTORS:
+        mentor = accounts.user_by_email(email)
+        if mentoring.profile_of(mentor.id) is None:
+            mentoring.save_profile(
+                mentor,
+                {
+                    "bio": bio,
+                    "strengths": strengths.split(),
+                    "languages": languages,
+                    "timezone": mentor.timezone,
+                    "capacity": capacity,
+                    "accepting": True,
+                },
+            )
+    helena, ana = accounts.user_by_email(DEMO_PEOPLE[1][0]), accounts.user_by_email("ana@mogi.example.org")
+    mogi = city_by_slug("mogi-das-cruzes")
+    mentorship = db.session.scalar(mentoring.active_query(city_id=mogi.id, mentor_id=helena.id))
+    if mentorship is not None and not mentorship.goals:
+        today = utcnow().date()
+        criteria = {
+            c.code: c for c in db.session.scalars(sa.select(Criterion).where(Criterion.code.in_(["PA4", "DM6"])))
+        }
+        mentorship.goals = [
+            MentorshipGoal(criterion=criteria["PA4"], title="Ata das reuniões de desempenho publicada",
+                           target_date=today + timedelta(days=14), progress=60, created_by_id=helena.id),
+            MentorshipGoal(criterion=criteria["DM6"], title="Política de privacidade aprovada pelo comitê",
+                           target_date=today + timedelta(days=30), progress=25, created_by_id=ana.id),
+        ]  # fmt: skip
+        notes = "Revisamos o painel de metas. A **ata** da última reunião com o prefeito ainda falta para o PA4."
+        mentorship.meetings = [
+            MentorshipMeeting(
+                held_on=today - timedelta(days=7),
+                notes=notes,
+                notes_html=render(notes),
+                created_by_id=helena.id,
+                steps=[
+                    NextStep(text="Anexar a ata da reunião de outubro", owner_id=ana.id,
+                             due_on=today - timedelta(days=2)),
+                    NextStep(text="Comentar a minuta da política de privacidade", owner_id=helena.id,
+                             due_on=today + timedelta(days=5)),
+                ],
+            ),
+            MentorshipMeeting(held_on=today + timedelta(days=7), notes="", notes_html="", created_by_id=ana.id),
+        ]  # fmt: skip
+        text = "Helena, subimos o painel novo. Você consegue olhar antes da reunião?"
+        mentorship.messages = [MentorshipMessage(author_id=ana.id, body=text, body_html=render(text))]
+    medellin, jorge = city_by_slug("medellin"), accounts.user_by_email("jorge@comunidade.example.org")
+    andres = accounts.user_by_email("andres@medellin.example.org")
+    if mentoring.is_member(andres, medellin.id) and not db.session.scalar(
+        sa.select(Mentorship.id).where(Mentorship.city_id == medellin.id).limit(1)
+    ):
+        with site_context():  # the mentor's notice links to the request
+            mentoring.request_mentor(
+                andres, jorge, medellin, "Queremos diseñar nuestra primera evaluación de impacto (EVAL2)."
+            )
+    db.session.commit()
+
+
 @bp.cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the site already has cities (first run only).")
 def seed_demo(if_empty):
@@ -346,6 +435,7 @@ def seed_demo(if_empty):
     seed_threads()
     seed_sessions()
     seed_assessments()
+    seed_mentoring()
     click.echo(
         f"Demo data loaded: {len(DEMO_CITIES)} cities, {len(DEMO_PEOPLE)} people, {len(DEMO_THREADS)} questions, "
         f"{len(DEMO_SESSIONS) + 1} live sessions, {len(DEMO_ASSESSMENTS)} self-assessments."

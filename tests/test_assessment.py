@@ -748,8 +748,8 @@ def test_an_admin_assigns_and_ends_a_mentorship_which_opens_and_closes_the_asses
                 Mentorship.mentor_id == people["other_mentor"].id, Mentorship.city_id == people["recife"].id
             )
         )
-    assert sign_in(app, people["mentor"]).post(f"/cities/recife/mentors/{mentorship_id}/close").status_code == 403
-    assert admin.post(f"/cities/recife/mentors/{mentorship_id}/close").status_code == 302
+    assert sign_in(app, people["mentor"]).post(f"/mentorships/{mentorship_id}/close").status_code == 403
+    assert admin.post(f"/mentorships/{mentorship_id}/close").status_code == 302
     assert newcomer_client.get(page()).status_code == 403
 
 

@@ -82,7 +82,8 @@ def test_seed_demo_loads_the_cohort(app, runner):
         assert [s.status for s in sessions] == ["scheduled"] * 5 + ["ended"], "upcoming sessions and a past one"
         assert sessions[-1].last_seq == loaded["SessionEvent"] > 5, "the past session has its record"
         assert sessions[-1].starts_at < sessions[0].starts_at
-    assert loaded["Assessment"] == 5 and loaded["Mentorship"] == 5, "the regional mentor accompanies five cities"
+    assert loaded["Assessment"] == 5, "five cities are filling their assessment"
+    assert loaded["Mentorship"] == 6, "the regional mentor accompanies five cities; Medellín asked the second mentor"
     assert loaded["Review"] > 0 and loaded["Evidence"] > 0
     client = app.test_client()
     client.post("/login", data={"email": "mentora@comunidade.example.org", "password": DEMO_PASSWORD})

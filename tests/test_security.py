@@ -163,6 +163,8 @@ def world(app, make, framework):
             "code": "DM2",
         }
     values["evidence_id"] = evidence_file(app, city.slug)
+    mentor = make.user(name="Marta Mentora", role="mentor", email="marta@example.org")
+    values["mentorship_id"] = mentorship_with_a_meeting(app, city.slug, admin.id, mentor.id)
     # The admin hosts a session that has ended, so its room, archive and host pages all open.
     values["session_id"] = schedule(app, admin.id)
     with app.app_context():
@@ -170,7 +172,26 @@ def world(app, make, framework):
         live_services.start(live, live.host)
         live_services.chat(live, live.host, "Bem-vindos!")
         live_services.end(live, live.host)
-    return {"admin": admin, "waiting": waiting, "city": city, "values": values}
+    return {"admin": admin, "mentor": mentor, "waiting": waiting, "city": city, "values": values}
+
+
+def mentorship_with_a_meeting(app, slug, admin_id, mentor_id):
+    """An active mentorship of the city, with a goal and a meeting, so that every part of its page shows."""
+    from community.cities.services import city_by_slug
+    from community.mentorship import services as mentoring
+
+    with app.test_request_context():
+        admin, mentor = db.session.get(User, admin_id), db.session.get(User, mentor_id)
+        mentorship = mentoring.assign(admin, mentor, city_by_slug(slug))
+        mentoring.add_goal(admin, mentorship, {"criterion": "DM2", "title": "Inventário", "progress": 10})
+        mentoring.log_meeting(
+            admin,
+            mentorship,
+            {"held_on": "2026-11-20", "notes": "Pauta", "next_steps": [{"text": "Enviar", "owner_id": mentor.id}]},
+        )
+        mentoring.send_message(admin, mentorship, "Olá")
+        db.session.commit()
+        return mentorship.id
 
 
 def evidence_file(app, slug):
@@ -217,12 +238,16 @@ def rendered_pages(app, world):
     visitor = app.test_client()
     admin = app.test_client()
     sign_in_with_csrf(admin, world["admin"])
+    mentor = app.test_client()  # for the pages that are the mentors' own (their profile)
+    sign_in_with_csrf(mentor, world["mentor"])
     pages = []
     for path in html_page_paths(app, world["values"]):
         for who, client in (("visitor", visitor), ("admin", admin)):
             response = client.get(path)
             if response.status_code == 302:
                 continue  # a visitor sent to sign in, or a signed-in user sent home from /login
+            if who == "admin" and response.status_code == 403:
+                who, response = "mentor", mentor.get(path)
             assert response.status_code == 200, f"{who} {path}: {response.status_code}"
             if response.mimetype == "text/html":  # not the downloads (CSV, calendars, minutes)
                 pages.append((f"{who} {path}", response))

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from community.assessment import services
@@ -54,11 +54,6 @@ class ReviewForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.verdict.choices = choices((verdict.value, services.VERDICT_LABELS[verdict]) for verdict in Verdict)
-
-
-class AssignMentorForm(FlaskForm):
-    mentor = SelectField(_l("Mentor"), validators=[InputRequired()])
-    submit = SubmitField(_l("Assign"))
 
 
 class FrameworkTextsForm(FlaskForm):

@@ -9,23 +9,22 @@ from flask_login import current_user
 from community.assessment import framework, services
 from community.assessment.forms import (
     AnswerForm,
-    AssignMentorForm,
     FileEvidenceForm,
     FrameworkTextsForm,
     LinkEvidenceForm,
     ReviewForm,
 )
 from community.assessment.models import Criterion, Evidence, PracticeArea
-from community.auth.models import User
 from community.cities.models import City
 from community.core import uploads
-from community.core.errors import Conflict, InputError, NotAllowed
+from community.core.errors import Conflict, InputError
 from community.core.exports import csv_response
 from community.core.forms import LANGUAGE_NAMES
-from community.core.permissions import Role, admin_required, per_object, public, signed_in, staff_required
+from community.core.permissions import admin_required, per_object, public, signed_in, staff_required
 from community.extensions import db, limiter
 from community.live.services import session_list_query
 from community.mentorship import services as mentorship_services
+from community.mentorship.forms import AssignMentorForm
 from community.mentorship.models import Mentorship
 from community.threads.services import thread_list_query
 
@@ -151,7 +150,7 @@ def dashboard(slug):
     assign_form = None
     if current_user.is_admin:
         assign_form = AssignMentorForm()
-        assign_form.mentor.choices = mentor_choices(city)
+        assign_form.mentor.choices = mentorship_services.mentor_choices(city)
     return render_template(
         "assessment/dashboard.html",
         city=city,
@@ -168,14 +167,6 @@ def dashboard(slug):
         assign_form=assign_form,
         labels=services,
     )
-
-
-def mentor_choices(city):
-    taken = {m.id for m in mentorship_services.mentors_of(city.id)}
-    mentors = db.session.scalars(
-        sa.select(User).where(User.role == Role.MENTOR, User.active.is_(True)).order_by(User.display_name)
-    )
-    return [(str(user.id), user.display_name) for user in mentors if user.id not in taken]
 
 
 def _criterion_page(city, assessment, answer, form=None, link_form=None, file_form=None, review_form=None, status=200):
@@ -390,44 +381,3 @@ def export_json(slug):
     response = jsonify(assessment_json(city, assessment, full=True))
     response.headers["Content-Disposition"] = f'attachment; filename="assessment-{city.slug}-{assessment.cycle}.json"'
     return response
-
-
-@assessment_bp.route("/cities/<slug>/mentors", methods=["POST"])
-@admin_required
-def assign_mentor(slug):
-    city = db.first_or_404(sa.select(City).where(City.slug == slug))
-    form = AssignMentorForm()
-    form.mentor.choices = mentor_choices(city)
-    if not form.validate():
-        flash(_("Choose a mentor from the list."), "error")
-        return redirect(url_for("assessment.dashboard", slug=city.slug))
-    mentor = db.session.get(User, int(form.mentor.data))
-    try:
-        mentorship_services.assign(current_user, mentor, city)
-    except (NotAllowed, Conflict) as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("assessment.dashboard", slug=city.slug))
-    db.session.commit()
-    flash(_("%(name)s now mentors %(city)s.", name=mentor.display_name, city=city.name), "success")
-    return redirect(url_for("assessment.dashboard", slug=city.slug))
-
-
-@assessment_bp.route("/cities/<slug>/mentors/<int:mentorship_id>/close", methods=["POST"])
-@per_object
-@staff_required
-def close_mentorship(slug, mentorship_id):
-    city = db.first_or_404(sa.select(City).where(City.slug == slug))
-    mentorship = db.session.get(Mentorship, mentorship_id)
-    if mentorship is None or mentorship.city_id != city.id:
-        abort(404)
-    try:
-        mentorship_services.close(current_user, mentorship)
-    except NotAllowed:
-        abort(403)
-    except Conflict as error:
-        flash(str(error.message), "error")
-        return redirect(url_for("assessment.dashboard", slug=city.slug))
-    db.session.commit()
-    flash(_("The mentorship was ended."), "success")
-    return redirect(url_for("cities.show", slug=city.slug))

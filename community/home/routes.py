@@ -11,6 +11,7 @@ from community.core import health
 from community.core.permissions import public
 from community.extensions import db
 from community.live.services import session_list_query
+from community.mentorship import services as mentoring
 
 NEXT_SESSIONS = 3
 
@@ -31,7 +32,21 @@ def home():
             sa.select(sa.func.count(User.id)).where(User.city_id.is_not(None), User.city_confirmed_at.is_(None))
         )
     sessions = db.session.scalars(session_list_query("upcoming").limit(NEXT_SESSIONS)).unique().all()
-    return render_template("home/index.html", figures=figures, pending=pending, sessions=sessions)
+    mentor_cards, requests, city_mentorships = [], [], []
+    if current_user.is_authenticated and current_user.is_mentor:
+        mentor_cards, requests = mentoring.mentor_home(current_user)
+    elif current_user.is_authenticated:
+        city_mentorships = mentoring.city_home(current_user)
+    return render_template(
+        "home/index.html",
+        figures=figures,
+        pending=pending,
+        sessions=sessions,
+        mentor_cards=mentor_cards,
+        requests=requests,
+        city_mentorships=city_mentorships,
+        next_meeting=mentoring.next_meeting,
+    )
 
 
 @bp.route("/healthz")

@@ -45,6 +45,10 @@ KINDS = (
     "review_requested",
     "review_accepted",
     "review_changes_requested",
+    "mentorship_requested",
+    "mentorship_accepted",
+    "mentorship_declined",
+    "mentorship_message",
 )
 # Notices about a date: a daily digest could come too late, so they are e-mailed at once unless the user chose
 # no e-mail at all.
@@ -257,6 +261,15 @@ def message(notification):
         return _("%(name)s accepted %(criterion)s", name=name, criterion=data.get("criterion", ""))
     if notification.kind == "review_changes_requested":
         return _("%(name)s asks for changes on %(criterion)s", name=name, criterion=data.get("criterion", ""))
+    mentor = data.get("mentor_name") or _("a mentor")
+    if notification.kind == "mentorship_requested":
+        return _("%(name)s of %(city)s asks you to mentor the city", name=name, city=city)
+    if notification.kind == "mentorship_accepted":
+        return _("%(mentor)s accepted to mentor %(city)s", mentor=mentor, city=city)
+    if notification.kind == "mentorship_declined":
+        return _("%(mentor)s declined to mentor %(city)s", mentor=mentor, city=city)
+    if notification.kind == "mentorship_message":
+        return _("%(name)s wrote in the mentorship of %(city)s", name=name, city=city)
     return _("You have a new notification.")
 
 
