@@ -1,6 +1,8 @@
 """Pages of mentoring: the mentors and their profiles, a city's mentoring (suggestions, peers, requests), each
 mentorship (history, goals, meetings with next steps, sessions held together, private messages)."""
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -131,7 +133,6 @@ def city_mentoring(slug):
         peers=services.peer_cities(city, lacking),
         threads=threads,
         mentorships=mentorships,
-        request_form=RequestForm(),
     )
 
 
@@ -192,6 +193,7 @@ def show(mentorship_id):
         progress_form=ProgressForm(),
         sessions=services.sessions_together(mentorship),
         next_meeting=services.next_meeting(mentorship),
+        today=date.today(),
         overdue={step.id for step in services.overdue_steps([mentorship.id]).get(mentorship.id, [])},
     )
 

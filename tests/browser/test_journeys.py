@@ -208,6 +208,12 @@ PAGES = {
     "review": ("/cities/mogi-das-cruzes/assessment/DM4", MENTOR),
     "cohort": ("/assessment/cohort", MENTOR),
     "framework texts": ("/framework/DM2/edit", ADMIN),
+    # The regional mentor's first mentorship is Mogi das Cruzes's, with goals, meetings and a message.
+    "mentoring": ("/cities/mogi-das-cruzes/mentoring", PARTICIPANT),
+    "mentorship": ("/mentorships/1", PARTICIPANT),
+    "mentors": ("/mentors/", PARTICIPANT),
+    "mentor profile": ("/mentors/me", MENTOR),
+    "mentor home": ("/", MENTOR),
 }
 
 
@@ -233,7 +239,8 @@ def test_page_passes_axe(page, axe, screenshot, name, locale):
 @pytest.mark.parametrize("locale", LANGUAGES)
 @pytest.mark.parametrize(
     "name", ["home", "register", "cities", "people", "questions", "thread", "ask", "sessions", "session", "schedule",
-             "record", "assessment", "assessment criterion", "review", "cohort"]
+             "record", "assessment", "assessment criterion", "review", "cohort", "mentoring", "mentorship",
+             "mentor profile", "mentor home"]
 )  # fmt: skip
 def test_page_fits_a_phone(new_page, axe, screenshot, name, locale):
     page = new_page(phone=True)
