@@ -860,3 +860,18 @@ def test_every_write_route_refuses_all_but_the_citys_members(app, people, role):
                 db.session.scalar(sa.select(sa.func.count(Answer.id)).where(Answer.review_state == "submitted")),
             )
         assert after == before
+
+
+def test_a_city_with_an_assessment_is_not_removed_from_the_directory(app, people, make):
+    niteroi = make.city("Niterói", "Rio de Janeiro")
+    with app.app_context():
+        services.open_assessment(db.session.get(City, niteroi.id))
+        db.session.commit()
+    admin = sign_in(app, people["admin"], "en")
+    response = admin.post(f"/cities/{niteroi.slug}/delete", follow_redirects=True)
+    assert "Niterói still has records linked to it, such as an assessment; it was kept." in response.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.get(City, niteroi.id) is not None
+        assert services.find_assessment(db.session.get(City, niteroi.id)) is not None

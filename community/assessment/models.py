@@ -141,9 +141,9 @@ class Answer(db.Model):
     review_state: so.Mapped[str] = so.mapped_column(sa.String(20), default=ReviewState.DRAFT, index=True)
     version: so.Mapped[int] = so.mapped_column(default=0)
     updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    updated_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    updated_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     submitted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    submitted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    submitted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     assessment: so.Mapped[Assessment] = so.relationship(back_populates="answers")
     criterion: so.Mapped[Criterion] = so.relationship()
@@ -177,7 +177,7 @@ class Evidence(db.Model):
     stored_name: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     content_type: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     size: so.Mapped[int | None]
-    added_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    added_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     answer: so.Mapped[Answer] = so.relationship(back_populates="evidence")
@@ -195,7 +195,7 @@ class Review(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     answer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("assessment_answers.id", ondelete="CASCADE"), index=True)
-    reviewer_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    reviewer_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     verdict: so.Mapped[str] = so.mapped_column(sa.String(20))
     comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     comment_html: so.Mapped[str] = so.mapped_column(sa.Text, default="")

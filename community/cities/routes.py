@@ -87,6 +87,12 @@ def delete(slug):
         if city.members:
             flash(_("%(name)s still has people linked to it; move them first.", name=city.name), "error")
             return redirect(url_for("cities.show", slug=city.slug))
+        if services.has_linked_records(city):
+            flash(
+                _("%(name)s still has records linked to it, such as an assessment; it was kept.", name=city.name),
+                "error",
+            )
+            return redirect(url_for("cities.show", slug=city.slug))
         db.session.delete(city)
         db.session.commit()
         flash(_("%(name)s has been removed from the directory.", name=city.name), "info")

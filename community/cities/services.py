@@ -72,3 +72,17 @@ def confirm_member(user):
 def reject_member(user):
     user.city = None
     user.city_confirmed_at = None
+
+
+def has_linked_records(city):
+    """Whether any row of any table (a question, an assessment, a mentorship...) points at the city.
+
+    Read from the schema, so the cities package needs to know nothing of the features that refer to it.
+    """
+    for table in db.metadata.sorted_tables:
+        for key in table.foreign_keys:
+            if key.column.table.name == City.__tablename__ and table.name != "users":
+                query = sa.select(sa.literal(1)).select_from(table).where(key.parent == city.id).limit(1)
+                if db.session.execute(query).first() is not None:
+                    return True
+    return False

@@ -28,12 +28,12 @@ class Mentorship(db.Model):
     __tablename__ = "mentorships"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    mentor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    mentor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     city_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cities.id"), index=True)
     status: so.Mapped[str] = so.mapped_column(sa.String(12), default=MentorshipStatus.REQUESTED, index=True)
     message: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    requested_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
-    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    requested_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     decided_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
@@ -105,7 +105,7 @@ class MentorshipEvent(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     mentorship_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("mentorships.id", ondelete="CASCADE"), index=True)
-    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     action: so.Mapped[str] = so.mapped_column(sa.String(12))
     message: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
@@ -122,7 +122,7 @@ class MentorshipGoal(db.Model):
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
     target_date: so.Mapped[date | None]
     progress: so.Mapped[int] = so.mapped_column(default=0)  # percent
-    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -139,7 +139,7 @@ class MentorshipMeeting(db.Model):
     held_on: so.Mapped[date]
     notes: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     notes_html: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     created_by = so.relationship("User")
@@ -156,7 +156,7 @@ class NextStep(db.Model):
         sa.ForeignKey("mentorship_meetings.id", ondelete="CASCADE"), index=True
     )
     text: so.Mapped[str] = so.mapped_column(sa.String(500))
-    owner_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    owner_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     due_on: so.Mapped[date | None]
     done_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
@@ -171,7 +171,7 @@ class MentorshipMessage(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     mentorship_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("mentorships.id", ondelete="CASCADE"), index=True)
-    author_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    author_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     body: so.Mapped[str] = so.mapped_column(sa.Text)
     body_html: so.Mapped[str] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

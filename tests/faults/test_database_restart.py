@@ -1,4 +1,5 @@
-"""PostgreSQL restarts under a running server: a translated 503 meanwhile, recovery by itself, nothing lost."""
+"""PostgreSQL restarts under a running server: a translated 503 meanwhile, recovery by itself, nothing lost and
+no assessment answer half-saved."""
 
 import json
 import os
@@ -40,6 +41,37 @@ def get(url, **headers):
         return None, {}, str(error)
 
 
+CRITERION = "DM9"
+
+
+def status_of_round(round_):
+    return "in_place" if round_ % 2 else "in_progress"
+
+
+def put_answer(base, headers, round_, version):
+    body = json.dumps({"status": status_of_round(round_), "notes": f"round {round_}", "version": version}).encode()
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        f"{base}/api/v1/cities/mogi-das-cruzes/assessment/{CRITERION}", data=body, headers=headers, method="PUT"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, None
+    except OSError:
+        return None, None
+
+
+def read_answer(base, headers):
+    """The criterion as stored, asked until the database answers."""
+    for _attempt in range(50):
+        status, _headers, text = get(f"{base}/api/v1/cities/mogi-das-cruzes/assessment", **headers)
+        if status == 200:
+            return next(item for item in json.loads(text)["answers"] if item["criterion"] == CRITERION)
+        time.sleep(0.2)
+    raise AssertionError("the assessment could not be read")
+
+
 @pytest.fixture
 def private_database():
     """A database of its own, so that restarting PostgreSQL under it disturbs no other test's data."""
@@ -78,8 +110,26 @@ def test_a_postgresql_restart_gets_503s_then_recovers_by_itself_and_loses_nothin
                 answers.append(get(f"{base}/threads/"))
                 time.sleep(0.05)
 
+        # Meanwhile a city member keeps saving one criterion: status and notes change together, round after round.
+        acknowledged, writer_statuses = [], []
+
+        def write_assessment():
+            version, round_ = read_answer(base, headers)["version"], 0
+            while not stop.is_set():
+                round_ += 1
+                status, body = put_answer(base, headers, round_, version)
+                writer_statuses.append(status)
+                if status == 200:
+                    acknowledged.append(round_)
+                    version = body["version"]
+                elif status == 409:  # a save whose answer was lost in the gap did land: read where it stands
+                    version = read_answer(base, headers)["version"]
+                time.sleep(0.05)
+
         prober = threading.Thread(target=probe)
+        writer = threading.Thread(target=write_assessment)
         prober.start()
+        writer.start()
         try:
             restart_postgres()
             restarted_at = time.monotonic()
@@ -91,6 +141,7 @@ def test_a_postgresql_restart_gets_503s_then_recovers_by_itself_and_loses_nothin
         finally:
             stop.set()
             prober.join()
+            writer.join()
 
         assert recovered_after < RECOVERY_SECONDS, "the app came back by itself"
         statuses = {status for status, _headers, _text in answers}
@@ -104,3 +155,8 @@ def test_a_postgresql_restart_gets_503s_then_recovers_by_itself_and_loses_nothin
         assert status == 200 and "Antes do reinício" in text, "what was committed before is there"
         status, _headers, _text = get(f"{base}/readyz")
         assert status == 200
+        assert set(writer_statuses) <= {200, 409, 503, None}, f"the writer saw {set(writer_statuses)}"
+        stored = read_answer(base, headers)
+        last = int(stored["notes"].rsplit(" ", 1)[1])
+        assert stored["status"] == status_of_round(last), "status and notes were saved together, never half"
+        assert acknowledged and last >= acknowledged[-1], "every acknowledged save is there"
