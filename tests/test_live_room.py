@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from community.auth import services as accounts
 from community.auth.models import User
 from community.extensions import db
+from community.live import services
+from community.live.events import resync_rooms
 from community.live.models import (
     Attendance,
     LiveSession,
@@ -617,3 +619,31 @@ def test_a_failure_on_our_side_still_answers_and_stores_nothing(app, room, monke
     assert answer["ok"] is False and answer["error"] == "server_error" and answer["message"]
     assert "the disk is full" in caplog.text
     assert len(stored_events(app, room.id)) == 1
+
+
+# --- after the message queue was away -----------------------------------------------------------------------------
+
+
+def test_after_a_queue_outage_each_room_here_hears_its_last_seq_and_who_is_there(app, room):
+    host, ana, beto = room.started()
+    assert ack(host, "chat", room.id, text="Bom dia")["ok"]
+    elsewhere = room.connect("mentor")  # connected, in no room
+    for sio in (host, ana, beto):
+        sio.get_received(NAMESPACE)
+    resync_rooms(app)
+    for sio in (host, ana, beto):
+        received = sio.get_received(NAMESPACE)
+        assert [m["args"][0] for m in received if m["name"] == "sync"] == [{"session_id": room.id, "last_seq": 2}]
+        presence = [m["args"][0] for m in received if m["name"] == "presence"]
+        assert [(p["count"], p["last_seq"]) for p in presence] == [(3, 2)]
+    assert elsewhere.get_received(NAMESPACE) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "session_id"),
+    [("live:7", 7), ("live:7:host", None), ("live:7:audience", None), ("live:", None), ("x:7", None), ("7", None)],
+)
+def test_a_rooms_name_gives_back_its_session(name, session_id):
+    assert services.room_session_id(name) == session_id
+    if session_id:
+        assert services.room_session_id(services.room(session_id)) == session_id

@@ -602,6 +602,12 @@ def room(session_id, part=None):
     return f"live:{session_id}" if part is None else f"live:{session_id}:{part}"
 
 
+def room_session_id(name):
+    """The session whose whole room is called `name` (see room), or None for any other room."""
+    prefix, _sep, number = name.partition(":") if isinstance(name, str) else ("", "", "")
+    return int(number) if prefix == "live" and number.isdigit() else None
+
+
 def person_json(user, live=None):
     """A person as the room shows them; `host` is said when the session is given."""
     person = {
