@@ -115,6 +115,7 @@ class LiveNamespace(Namespace):
             session[_JOINED] = [*joined, live.id]
         events = services.events_after(live, user, after_seq)
         announce_presence(live.id)
+        _start_heartbeat()
         return {
             "ok": True,
             "session": services.session_state(live, user),
@@ -246,11 +247,21 @@ def _emit_presence(session_id, here_only=False):
     socketio.emit("presence", presence, to=services.room(session_id), namespace=NAMESPACE, ignore_queue=here_only)
 
 
+def _rooms_here():
+    """The sessions whose rooms have sockets in this process, each with those sockets' ids."""
+    rooms = dict(socketio.server.manager.rooms.get(NAMESPACE, {}))  # a copy: sockets come and go meanwhile
+    here = {}
+    for name, sockets in rooms.items():
+        session_id = services.room_session_id(name)
+        if session_id is not None:
+            here[session_id] = list(sockets)
+    return here
+
+
 def resync_rooms(app):
     """After the message queue was away, tell each room with sockets in this process its last seq (`sync`) and who
     is there: events published meanwhile by other processes never came, and pages behind fetch them with `join`."""
-    rooms = dict(socketio.server.manager.rooms.get(NAMESPACE, {}))  # a copy: sockets come and go meanwhile
-    session_ids = sorted({services.room_session_id(name) for name in rooms} - {None})
+    session_ids = sorted(_rooms_here())
     if not session_ids:
         return
     with app.app_context():
@@ -262,6 +273,38 @@ def resync_rooms(app):
                 _emit_presence(live.id, here_only=True)
         finally:
             db.session.remove()
+
+
+def heartbeat(app):
+    """Say that the people on this process's sockets are still here (see services.still_here)."""
+    sids = [sid for sockets in _rooms_here().values() for sid in sockets]
+    if not sids:
+        return
+    with app.app_context():
+        try:
+            services.still_here(sids)
+        finally:
+            db.session.remove()
+
+
+def _start_heartbeat():
+    """Once per app and process, at the first join: the heartbeat every LIVE_HEARTBEAT_SECONDS."""
+    app = current_app._get_current_object()
+    interval = app.config["LIVE_HEARTBEAT_SECONDS"]
+    with _presence_guard:
+        if interval <= 0 or app.extensions.get("live_heartbeat"):
+            return
+        app.extensions["live_heartbeat"] = True
+    socketio.start_background_task(_beat, app, interval)
+
+
+def _beat(app, interval):
+    while True:
+        socketio.sleep(interval)
+        try:
+            heartbeat(app)
+        except Exception:  # the database may be away for a while; the next beat tries again
+            app.logger.exception("The live room's heartbeat failed")
 
 
 def register(socketio, app):
