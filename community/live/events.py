@@ -266,7 +266,7 @@ def resync_rooms(app):
         return
     with app.app_context():
         try:
-            for live in db.session.scalars(sa.select(LiveSession).where(LiveSession.id.in_(session_ids))):
+            for live in db.session.scalars(sa.select(LiveSession).where(LiveSession.id.in_(session_ids))).all():
                 sync = {"session_id": live.id, "last_seq": live.last_seq}
                 # Only to this process's sockets: every process resyncs its own.
                 socketio.emit("sync", sync, to=services.room(live.id), namespace=NAMESPACE, ignore_queue=True)
