@@ -94,6 +94,10 @@ class Config:
     LIVE_ALARM_MINUTES = 30  # the alarm in calendar files
     LIVE_EVENTS_PER_SECOND = int(os.environ.get("LIVE_EVENTS_PER_SECOND", 10))
     LIVE_PRESENCE_INTERVAL = float(os.environ.get("LIVE_PRESENCE_INTERVAL", 1.0))
+    # Each process notes every LIVE_HEARTBEAT_SECONDS that the people on its sockets are still in their rooms;
+    # someone not seen for LIVE_PRESENCE_TTL seconds (their process died) leaves the presence list. 0 turns it off.
+    LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", 30))
+    LIVE_PRESENCE_TTL = float(os.environ.get("LIVE_PRESENCE_TTL", 90))
 
     # Uploaded files (evidence, attachments) live here, outside static/, under generated names.
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
@@ -128,6 +132,8 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     SERVER_NAME = None
     LIVE_PRESENCE_INTERVAL = 0
+    LIVE_HEARTBEAT_SECONDS = 0  # tests call the heartbeat themselves
+    LIVE_PRESENCE_TTL = 0
 
 
 class ProductionConfig(Config):

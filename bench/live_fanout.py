@@ -23,7 +23,10 @@ and each number of clients, a fresh server is started and:
    processes of this machine share), so each receiver takes its latency from the `event` it gets.
 4. drain: once every chat is acknowledged, the clients wait until each socket has every acknowledged seq, or until
    --drain-timeout; then each socket's events are checked: lost (an acknowledged seq never received), duplicated
-   (a seq received twice) and out of order (a seq not above the one before).
+   (a seq received twice) and out of order (a seq not above the one before), as they arrived; and `page_view`, the
+   same figures for what the room page would show after its buffer (static/js/live.js: next seq only, repeats
+   dropped, later events held back after a gap, the hole asked for with `join` after a second), with how many
+   events it held back and for how long.
 
 Figures per run: p50/p90/p99/max delivery latency in ms over every (socket, message), and `fanout_ms`, per message
 the latency of its last receiver (with N sockets a message is N deliveries, so p99 rests on the slowest few
@@ -46,6 +49,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -79,6 +83,7 @@ TARGET_RATIO = 2
 BUSY_MACHINE = 0.1  # other processes' share of the CPU above which a run's latencies say more about them
 REFERENCE_BARE_500 = {"gevent": {"p50_ms": 24, "p99_ms": 42}, "threading": {"p50_ms": 55}}  # from the issue
 
+REJOIN_DELAY = 1.0  # seconds the room page waits for a missing event before asking for it (static/js/live.js)
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)(: .*)?$")
 FULL = {"clients": "200,500", "messages": 200}
 QUICK = {"clients": "50", "messages": 30}
@@ -200,6 +205,81 @@ class LiveSocket:
                     sent = float(words[3])
             self._decoded.append((event.get("seq"), event.get("type"), arrived, sent))
         return self._decoded
+
+
+def page_view(deliveries, after_seq, rejoin_delay=REJOIN_DELAY):
+    """What the room page (static/js/live.js) shows of one socket's arrivals, in the order it shows them.
+
+    The page shows an event only when it is the next seq, drops repeats, and holds later events back after a gap;
+    if the hole is still there `rejoin_delay` seconds later, it asks with `join` {after_seq}, whose answer brings
+    every stored event (taken here as everything up to the highest one held back). Returns ([(seq, shown at,
+    arrived at or None when fetched, sent at)], holes asked for); `deliveries` as LiveSocket.deliveries gives them.
+    """
+    arrivals = sorted((arrived, seq, sent) for seq, _type, arrived, sent in deliveries if isinstance(seq, int))
+    last, held, shown, fetches = after_seq, {}, [], 0
+
+    def fetch():
+        nonlocal last, held, fetches
+        asked_at = min(arrived for arrived, _sent in held.values()) + rejoin_delay
+        for seq in range(last + 1, max(held) + 1):
+            arrived, sent = held.get(seq, (None, None))
+            shown.append((seq, asked_at, arrived, sent))
+        last, held, fetches = max(held), {}, fetches + 1
+
+    for arrived, seq, sent in arrivals:
+        if held and arrived - min(when for when, _sent in held.values()) > rejoin_delay:
+            fetch()
+        if seq <= last or seq in held:
+            continue  # a repeat
+        held[seq] = (arrived, sent)
+        while last + 1 in held:
+            last += 1
+            arrived_at, sent_at = held.pop(last)
+            shown.append((last, arrived, arrived_at, sent_at))
+    if held:
+        fetch()
+    return shown, fetches
+
+
+def page_figures(shown, expected):
+    """In what the page shows: events not right after the one before (out of order), shown twice, or missing; and
+    how long events were held back after a gap, as a histogram in whole milliseconds (a run has millions)."""
+    seqs = [seq for seq, _at, _arrived, _sent in shown]
+    held = collections.Counter(
+        round((at - arrived) * 1000) for _seq, at, arrived, _sent in shown if arrived is not None and at > arrived
+    )
+    return {
+        "out_of_order": sum(1 for before, after in itertools.pairwise(seqs) if after != before + 1),
+        "shown_twice": len(seqs) - len(set(seqs)),
+        "lost": len(expected - set(seqs)),
+        "held_back_ms": held,
+    }
+
+
+def histogram_percentile(counts, share):
+    """The value at `share` of a histogram {value: count}."""
+    rank = share * (sum(counts.values()) - 1)
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen > rank:
+            return value
+    return None
+
+
+def page_summary(results):
+    """The room page's view over every socket of the client processes' results: page_figures summed, and how many
+    events were held back after a gap, and for how long."""
+    pages = [result["page"] for result in results]
+    held = sum((page["held_back_ms"] for page in pages), collections.Counter())
+    summed = ("out_of_order", "shown_twice", "lost", "holes_fetched")
+    return {
+        **{name: sum(page[name] for page in pages) for name in summed},
+        "held_back": sum(held.values()),
+        "held_back_p50_ms": histogram_percentile(held, 0.5),
+        "held_back_p99_ms": histogram_percentile(held, 0.99),
+        "held_back_max_ms": max(held) if held else None,
+    }
 
 
 class ClientProcess:
@@ -326,6 +406,8 @@ class ClientProcess:
             await asyncio.sleep(0.25)
         waited = time.monotonic() - started
         latencies, lost, duplicated, out_of_order, sockets, closed = [], 0, 0, 0, 0, []
+        page = {"out_of_order": 0, "shown_twice": 0, "lost": 0, "holes_fetched": 0}
+        page["held_back_ms"] = collections.Counter()
         for sock in self.sockets.values():
             if sock.join_ack is None:
                 continue  # never connected: counted as a connection failure
@@ -344,7 +426,12 @@ class ClientProcess:
                 if seq in expected and sent is not None:
                     latencies.append((seq, (arrived - sent) * 1000))
             lost += len(expected - seen)
+            shown, fetches = page_view(sock.deliveries(), sock.join_ack.get("last_seq") or 0)
+            page["holes_fetched"] += fetches
+            for name, value in page_figures(shown, expected).items():
+                page[name] += value
         return {
+            "page": page,  # the same streams as the room page shows them (page_view)
             "latencies_ms": latencies,  # (seq, ms) per delivery
             "lost": lost,
             "duplicated": duplicated,
@@ -737,6 +824,7 @@ def drive(kind, mode, clients, args, port, pid, tokens):
         "lost": sum(result["lost"] for result in results),
         "duplicated": sum(result["duplicated"] for result in results),
         "out_of_order": sum(result["out_of_order"] for result in results),
+        "page_view": page_summary(results),
         "disconnected": len(closed),
         "p50_ms": round(percentile(latencies, 0.50), 1) if latencies else None,
         "p90_ms": round(percentile(latencies, 0.90), 1) if latencies else None,

@@ -23,7 +23,11 @@ RATELIMIT_STORAGE_URI=memory://, INSTANCE_PATH in the temporary directory and PO
    chats are spread evenly over time (clients x 1/interval chats a second in all). The text carries the send time
    (time.monotonic(), shared by all processes of the machine); the latency of a delivery ends when a receiver's
    `event` handler has it. Figures: p50/p90/p99/max latency over every (socket, chat); lost (an acknowledged seq a
-   socket never got within --drain-timeout after the last chat), duplicated and out of order (by seq, per socket);
+   socket never got within --drain-timeout after the last chat), duplicated and out of order (by seq, per socket,
+   as the events arrived: each process broadcasts after its own commit, so the two processes' events interleave);
+   `page_view`, the same streams as the room page shows them after its buffer (live_fanout.page_view: next seq only,
+   repeats dropped, later events held back after a gap, the hole asked for with `join` after a second): out of
+   order, shown twice and lost there, and how many events were held back and for how long (p50/p99/max);
    and for each gunicorn worker VmRSS/VmHWM from /proc once every client has joined and at the end. Also the CPU
    share of the client processes and of the servers while sending: a client process near 1.0 could not keep up,
    and then the latencies measure the clients as much as the servers (clients and servers share this machine).
@@ -319,6 +323,7 @@ def measure_live(args, workdir, channel):
         "lost": sum(result["lost"] for result in results),
         "duplicated": sum(result["duplicated"] for result in results),
         "out_of_order": sum(result["out_of_order"] for result in results),
+        "page_view": live.page_summary(results),
         "disconnected": len(closed),
         "workers_memory_mb": [
             {"port": server["port"], "start": start, "end": end}

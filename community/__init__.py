@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from community.core import security
 from community.core.errors import json_error, register_errorhandlers, wants_json
+from community.core.message_queue import RedisQueue
 from community.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from config import BASE_DIR, configs
 
@@ -115,15 +116,21 @@ def register_extensions(app):
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     # Options persist on the shared SocketIO object between init_app calls; each app starts from a clean slate.
-    socketio.server_options.pop("client_manager", None)
+    for option in ("client_manager", "message_queue"):
+        socketio.server_options.pop(option, None)
+    queue, channel = app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"]
+    if queue and queue.startswith(("redis://", "rediss://")):
+        # Ours rather than Flask-SocketIO's own: it rides out a Redis outage (community/core/message_queue.py).
+        options = {"client_manager": RedisQueue(queue, channel=channel)}
+    else:
+        options = {"message_queue": queue, "channel": channel}
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
         manage_session=True,
+        **options,
     )
 
 
@@ -257,7 +264,7 @@ def register_socket_namespaces(app):
     socketio.on_error_default(socket_error)
     socketio.on_namespace(DefaultNamespace("/"))
     thread_events.register(socketio)
-    live_events.register(socketio)
+    live_events.register(socketio, app)
 
 
 def socket_error(error):

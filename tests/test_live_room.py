@@ -1,11 +1,16 @@
 """The live room on Socket.IO namespace /live: who may join, every event with its rules, the log and replay."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
 from community.auth import services as accounts
 from community.auth.models import User
+from community.core.models import utcnow
 from community.extensions import db
+from community.live import services
+from community.live.events import heartbeat, resync_rooms
 from community.live.models import (
     Attendance,
     LiveSession,
@@ -617,3 +622,69 @@ def test_a_failure_on_our_side_still_answers_and_stores_nothing(app, room, monke
     assert answer["ok"] is False and answer["error"] == "server_error" and answer["message"]
     assert "the disk is full" in caplog.text
     assert len(stored_events(app, room.id)) == 1
+
+
+# --- after the message queue was away -----------------------------------------------------------------------------
+
+
+def test_after_a_queue_outage_each_room_here_hears_its_last_seq_and_who_is_there(app, room):
+    host, ana, beto = room.started()
+    assert ack(host, "chat", room.id, text="Bom dia")["ok"]
+    elsewhere = room.connect("mentor")  # connected, in no room
+    for sio in (host, ana, beto):
+        sio.get_received(NAMESPACE)
+    resync_rooms(app)
+    for sio in (host, ana, beto):
+        received = sio.get_received(NAMESPACE)
+        assert [m["args"][0] for m in received if m["name"] == "sync"] == [{"session_id": room.id, "last_seq": 2}]
+        presence = [m["args"][0] for m in received if m["name"] == "presence"]
+        assert [(p["count"], p["last_seq"]) for p in presence] == [(3, 2)]
+    assert elsewhere.get_received(NAMESPACE) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "session_id"),
+    [("live:7", 7), ("live:7:host", None), ("live:7:audience", None), ("live:", None), ("x:7", None), ("7", None)],
+)
+def test_a_rooms_name_gives_back_its_session(name, session_id):
+    assert services.room_session_id(name) == session_id
+    if session_id:
+        assert services.room_session_id(services.room(session_id)) == session_id
+
+
+# --- presence when a process dies ---------------------------------------------------------------------------------
+
+
+@pytest.mark.config(LIVE_PRESENCE_TTL=90)
+def test_people_on_the_sockets_of_a_dead_process_leave_the_presence_list(app, room):
+    _host, _ana, _beto = room.started()
+    long_ago = utcnow() - timedelta(minutes=5)
+    with app.app_context():
+        # The mentor's socket was on a process that died: its row stays, and nobody says they are here any more.
+        mentor = room.people["mentor"]
+        db.session.add(Attendance(session_id=room.id, user_id=mentor.id, first_joined_at=long_ago))
+        db.session.add(RoomConnection(sid="on-a-dead-process", session_id=room.id, user_id=mentor.id))
+        # Beto's process has not said he is here for as long, but he is: its next heartbeat says so.
+        for user in (mentor, room.people["beto"]):
+            db.session.get(Attendance, (room.id, user.id)).last_seen_at = long_ago
+        db.session.commit()
+
+    def present():
+        with app.app_context():
+            return sorted(p["name"] for p in services.participants(db.session.get(LiveSession, room.id)))
+
+    assert present() == ["Ana Souza", "Helena Duarte"]
+    heartbeat(app)
+    assert present() == ["Ana Souza", "Beto Lima", "Helena Duarte"]
+    with app.app_context():
+        ghost = db.session.get(Attendance, (room.id, mentor.id))
+        assert ghost.last_seen_at < utcnow() - timedelta(minutes=4), "nobody says the dead process's people are here"
+
+
+def test_without_a_presence_ttl_everyone_with_a_socket_is_listed(app, room):
+    room.started()
+    with app.app_context():
+        for attendance in db.session.scalars(sa.select(Attendance).where(Attendance.session_id == room.id)):
+            attendance.last_seen_at = utcnow() - timedelta(days=1)
+        db.session.commit()
+        assert len(services.participants(db.session.get(LiveSession, room.id))) == 3

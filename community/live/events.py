@@ -4,10 +4,16 @@ Each client event carries `session_id` and is answered with an ack, `{ok: true, 
 `{ok: false, error, message}`. A socket must `join` a session before acting in it; every event checks its user
 and the room's rules again, and a socket sending more than LIVE_EVENTS_PER_SECOND events is refused before any
 work is done, so a flood costs the others nothing.
+
+When the message queue (Redis) was away, events stored by other processes meanwhile never reached this one's
+sockets: once it is back, each room here gets `sync` {session_id, last_seq}, and a page that has applied less asks
+for the rest with `join` {after_seq}, as after a reconnect.
 """
 
+import functools
 import threading
 
+import sqlalchemy as sa
 from flask import current_app, request, session
 from flask_babel import lazy_gettext as _l
 from flask_socketio import Namespace, join_room, leave_room
@@ -16,6 +22,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from community.auth.sockets import authenticate_connection, join_identity_rooms, socket_user
+from community.core.message_queue import RedisQueue
 from community.core.permissions import SIGNED_IN, access
 from community.extensions import db, socketio
 from community.live import services
@@ -108,6 +115,7 @@ class LiveNamespace(Namespace):
             session[_JOINED] = [*joined, live.id]
         events = services.events_after(live, user, after_seq)
         announce_presence(live.id)
+        _start_heartbeat()
         return {
             "ok": True,
             "session": services.session_state(live, user),
@@ -229,15 +237,77 @@ def _presence_later(app, session_id, interval):
             db.session.remove()
 
 
-def _emit_presence(session_id):
+def _emit_presence(session_id, here_only=False):
     live = db.session.get(LiveSession, session_id)
     if live is None:
         return
     people = services.participants(live)
     # last_seq says how recent the list is: a client that has applied later events keeps what it shows.
     presence = {"participants": people, "count": len(people), "last_seq": live.last_seq}
-    socketio.emit("presence", presence, to=services.room(session_id), namespace=NAMESPACE)
+    socketio.emit("presence", presence, to=services.room(session_id), namespace=NAMESPACE, ignore_queue=here_only)
 
 
-def register(socketio):
+def _rooms_here():
+    """The sessions whose rooms have sockets in this process, each with those sockets' ids."""
+    rooms = dict(socketio.server.manager.rooms.get(NAMESPACE, {}))  # a copy: sockets come and go meanwhile
+    here = {}
+    for name, sockets in rooms.items():
+        session_id = services.room_session_id(name)
+        if session_id is not None:
+            here[session_id] = list(sockets)
+    return here
+
+
+def resync_rooms(app):
+    """After the message queue was away, tell each room with sockets in this process its last seq (`sync`) and who
+    is there: events published meanwhile by other processes never came, and pages behind fetch them with `join`."""
+    session_ids = sorted(_rooms_here())
+    if not session_ids:
+        return
+    with app.app_context():
+        try:
+            for live in db.session.scalars(sa.select(LiveSession).where(LiveSession.id.in_(session_ids))).all():
+                sync = {"session_id": live.id, "last_seq": live.last_seq}
+                # Only to this process's sockets: every process resyncs its own.
+                socketio.emit("sync", sync, to=services.room(live.id), namespace=NAMESPACE, ignore_queue=True)
+                _emit_presence(live.id, here_only=True)
+        finally:
+            db.session.remove()
+
+
+def heartbeat(app):
+    """Say that the people on this process's sockets are still here (see services.still_here)."""
+    sids = [sid for sockets in _rooms_here().values() for sid in sockets]
+    if not sids:
+        return
+    with app.app_context():
+        try:
+            services.still_here(sids)
+        finally:
+            db.session.remove()
+
+
+def _start_heartbeat():
+    """Once per app and process, at the first join: the heartbeat every LIVE_HEARTBEAT_SECONDS."""
+    app = current_app._get_current_object()
+    interval = app.config["LIVE_HEARTBEAT_SECONDS"]
+    with _presence_guard:
+        if interval <= 0 or app.extensions.get("live_heartbeat"):
+            return
+        app.extensions["live_heartbeat"] = True
+    socketio.start_background_task(_beat, app, interval)
+
+
+def _beat(app, interval):
+    while True:
+        socketio.sleep(interval)
+        try:
+            heartbeat(app)
+        except Exception:  # the database may be away for a while; the next beat tries again
+            app.logger.exception("The live room's heartbeat failed")
+
+
+def register(socketio, app):
     socketio.on_namespace(LiveNamespace(NAMESPACE))
+    if isinstance(socketio.server.manager, RedisQueue):
+        socketio.server.manager.on_resync(functools.partial(resync_rooms, app))

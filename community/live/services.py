@@ -602,6 +602,12 @@ def room(session_id, part=None):
     return f"live:{session_id}" if part is None else f"live:{session_id}:{part}"
 
 
+def room_session_id(name):
+    """The session whose whole room is called `name` (see room), or None for any other room."""
+    prefix, _sep, number = name.partition(":") if isinstance(name, str) else ("", "", "")
+    return int(number) if prefix == "live" and number.isdigit() else None
+
+
 def person_json(user, live=None):
     """A person as the room shows them; `host` is said when the session is given."""
     person = {
@@ -745,15 +751,40 @@ def leave(sid, session_id=None):
     return [connection.session_id for connection in rows]
 
 
+def still_here(sids, now=None):
+    """Note that the people on these sockets (of this process) are still in their rooms: their attendance's
+    last_seen_at, which participants() reads when LIVE_PRESENCE_TTL is set."""
+    now = now or utcnow()
+    sids = list(sids)
+    for start in range(0, len(sids), 500):
+        present = sa.select(RoomConnection.session_id, RoomConnection.user_id).where(
+            RoomConnection.sid.in_(sids[start : start + 500])
+        )
+        db.session.execute(
+            sa.update(Attendance)
+            .where(sa.tuple_(Attendance.session_id, Attendance.user_id).in_(present))
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+
+
 def participants(live):
-    """Who is in the room now, each once: the host first, then raised hands in order, then by name."""
+    """Who is in the room now, each once: the host first, then raised hands in order, then by name.
+
+    The sockets of a process that died stay in the table; with LIVE_PRESENCE_TTL set, people whose processes
+    have not said they are here for that long are left out."""
     present = sa.select(RoomConnection.user_id).where(RoomConnection.session_id == live.id).distinct()
-    rows = db.session.execute(
+    query = (
         sa.select(User, Attendance.hand_raised_at)
         .outerjoin(Attendance, sa.and_(Attendance.user_id == User.id, Attendance.session_id == live.id))
         .where(User.id.in_(present))
         .options(so.joinedload(User.city))
-    ).all()
+    )
+    ttl = current_app.config["LIVE_PRESENCE_TTL"]
+    if ttl > 0:
+        query = query.where(Attendance.last_seen_at >= utcnow() - timedelta(seconds=ttl))
+    rows = db.session.execute(query).all()
     people = []
     for user, raised_at in rows:
         person = person_json(user, live)

@@ -1276,6 +1276,12 @@
       if (!state.removed) setConnection(socket.active ? "reconnecting" : "disconnected");
     });
     socket.on("event", receive);
+    // After the server's message queue was away: events may have been stored that never came here. Ask for what
+    // is missing when the room has gone further than this page.
+    socket.on("sync", function (sync) {
+      if (!sync || sync.session_id !== sessionId || typeof sync.last_seq !== "number") return;
+      if (state.joined && sync.last_seq > state.lastSeq) join();
+    });
     socket.on("presence", function (presence) {
       if (state.removed || !presence || !Array.isArray(presence.participants)) return;
       var people = presence.participants;

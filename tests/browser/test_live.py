@@ -40,6 +40,7 @@ FROM_HOST = "Ótimo, Ana! Traga a planilha na próxima sessão."
 WHILE_AWAY = "Mensagem enviada enquanto a conexão caiu."
 LOST = "Esta mensagem se perde no caminho até a Ana."
 AFTER_LOST = "E esta chega antes de a anterior ser recuperada."
+UNHEARD = "Esta chega só depois de a fila de mensagens voltar."
 OTHER_QUESTION = "Vale anexar a planilha do inventário como evidência do DM1?"
 
 # In the participant's page: cut the page's Socket.IO connection and keep it down, then let it come back.
@@ -55,6 +56,12 @@ DROP_NEXT_CHAT = """() => {
     if (!dropped && event.type === "chat") { dropped = window.__droppedSeq = event.seq; return; }
     deliver(event);
   });
+}"""
+
+# In the participant's page: the server's `sync` after its message queue came back, saying how far the room went.
+SYNC = """(sync) => {
+  const socket = window.comunidade.socket.io.nsps["/live"];
+  socket.listeners("sync").forEach((listener) => listener(sync));
 }"""
 
 
@@ -219,6 +226,20 @@ def test_host_and_participant_run_a_session_together(new_page, screenshot, axe):
     )
     expect(participant_room).to_have_attribute("data-last-seq", str(seq_before + 3))
     assert participant.evaluate("window.__droppedSeq") == seq_before + 2, "the lost event was not the one expected"
+
+    # The server's message queue was away: the last event never came and none follows to reveal the gap, until the
+    # server says how far the room went; the page then fetches what it lacks.
+    participant.evaluate(DROP_NEXT_CHAT)
+    host.locator("#chat-text").fill(UNHEARD)
+    host.locator('[data-form="chat"] button[type=submit]').click()
+    expect(host.locator(".chat-list .chat-message").filter(has_text=UNHEARD)).to_be_visible()
+    participant.wait_for_function(f"window.__droppedSeq === {seq_before + 4}")
+    expect(participant_room).to_have_attribute("data-last-seq", str(seq_before + 3))
+    participant.evaluate(SYNC, {"session_id": JOURNEY_SESSION, "last_seq": seq_before + 4})
+    expect(participant.locator(".chat-list .chat-message .chat-text")).to_have_text(
+        [FROM_PARTICIPANT, FROM_HOST, WHILE_AWAY, LOST, AFTER_LOST, UNHEARD]
+    )
+    expect(participant_room).to_have_attribute("data-last-seq", str(seq_before + 4))
 
     # Someone else comes in: the anonymous question stays anonymous to them, and their own question, upvoted
     # by the first participant, goes to the top; the host puts it on show.
