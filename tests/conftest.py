@@ -97,6 +97,7 @@ def app(request, tmp_path, tmp_path_factory):
     overrides = {
         "SQLALCHEMY_DATABASE_URI": _database_url(request.param, tmp_path_factory),
         "MAIL_OUTBOX": str(tmp_path / "outbox"),
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
     }
     marker = request.node.get_closest_marker("config")
     if marker:
