@@ -13,6 +13,9 @@ from community.cities.services import city_by_slug, unique_slug
 from community.core.models import utcnow
 from community.core.permissions import Role
 from community.extensions import db
+from community.library import services as library
+from community.library.demo import DEMO_CASES, case_fields
+from community.library.models import CaseStudy
 from community.live import services as live
 from community.live.models import LiveSession, SessionEvent
 from community.threads import services as threads
@@ -229,6 +232,20 @@ def seed_past_session(host, zone, today):
     db.session.commit()
 
 
+def seed_cases():
+    """The example case studies, each drafted by someone of its city (or the programme's team) and published by
+    the regional mentor."""
+    if db.session.scalar(sa.select(CaseStudy.id).limit(1)) is not None:
+        return
+    mentor = accounts.user_by_email("mentora@comunidade.example.org")
+    admin = accounts.user_by_email("admin@comunidade.example.org")
+    for row in DEMO_CASES:
+        fields = library.clean_case_input(case_fields(row))
+        members = [person for person in fields["city"].members if person.city_confirmed_at]
+        case = library.create_case(members[0] if members else admin, fields, is_example=True)
+        library.publish(case, mentor)
+
+
 @bp.cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the site already has cities (first run only).")
 def seed_demo(if_empty):
@@ -242,8 +259,9 @@ def seed_demo(if_empty):
     db.session.commit()
     seed_threads()
     seed_sessions()
+    seed_cases()
     click.echo(
         f"Demo data loaded: {len(DEMO_CITIES)} cities, {len(DEMO_PEOPLE)} people, {len(DEMO_THREADS)} questions, "
-        f"{len(DEMO_SESSIONS) + 1} live sessions."
+        f"{len(DEMO_SESSIONS) + 1} live sessions, {len(DEMO_CASES)} example case studies."
     )
     click.echo(f"Every demo account's password is {DEMO_PASSWORD!r}; e.g. sign in as {DEMO_PEOPLE[1][0]}.")

@@ -114,6 +114,9 @@ def publish_case(case_slug):
     return case_json(found)
 
 
+REQUIRED_INPUT = (
+    "title", "city", "summary", "problem", "approach", "results", "started_on", "practice_areas", "language",
+)  # fmt: skip
 _string_list = {"type": "array", "items": {"type": "string"}}
 _metric = {
     "type": "object",
@@ -255,7 +258,7 @@ add_paths(
                             }
                         }
                     },
-                },  # fmt: skip
+                },
                 "responses": {"201": _json(_case_schema, "The new draft"), **_errors},
             },
         },

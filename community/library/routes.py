@@ -1,8 +1,8 @@
 """Pages of the library: browsing with facets, exports, a case and its revisions, drafting, editing,
 publishing, attachments, bookmarks and useful marks."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from babel import Locale
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

@@ -14,6 +14,9 @@ from community.search import services
 @public
 def search():
     page, per_page = page_args()
+    if not request.args.get("q", "").strip():
+        # Nothing asked yet: nothing found, as on the page (a query of only punctuation is refused below).
+        return {"items": [], "page": page, "pages": 0, "total": 0, "capped": False}
     kind = request.args.get("kind") or None
     area = (request.args.get("practice_area") or "").upper()[:8] or None
     try:
@@ -63,7 +66,12 @@ add_paths(
                 "matches are ranked, at most a thousand: `capped` says the count stopped there.",
                 "security": [],
                 "parameters": [
-                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 200}},
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "description": "the words to find; without it the answer is empty",
+                        "schema": {"type": "string", "maxLength": 200},
+                    },
                     {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(services.KINDS)}},
                     {"name": "practice_area", "in": "query", "schema": {"type": "string"}, "example": "DM"},
                     {"$ref": "#/components/parameters/page"},
