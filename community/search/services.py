@@ -35,7 +35,11 @@ BODY_MAX = 100_000
 # Private-use characters mark the matches in snippets until the text is escaped; they never come from users.
 MARK_START, MARK_END = "\ue001", "\ue002"
 WORD = re.compile(r"\w+\*?")
+# PostgreSQL: each language's configuration folds accents before stemming (so "gestao" finds "gestão"); the
+# built-in one stems the words as written (so "avaliações" finds "avaliação", which the stemmer only knows with
+# its accents). A document is indexed with both, a query is tried with every one.
 TEXT_CONFIGS = {"pt_BR": "comunidade_pt", "es": "comunidade_es", "en": "comunidade_en"}
+STEMMING_CONFIGS = {"pt_BR": "portuguese", "es": "spanish", "en": "english"}
 SIMPLE_CONFIG = "comunidade_simple"
 
 _sources = {}
@@ -75,11 +79,30 @@ def _clean(text, limit):
 # Writing.
 
 
+def _regconfig(name):
+    return sa.literal_column(f"'{name}'::regconfig")
+
+
+def _weighted(configs, text, weight):
+    """setweight(to_tsvector(first, text) || to_tsvector(second, text) ..., weight)."""
+    vectors = [sa.func.to_tsvector(config, text) for config in configs]
+    combined = vectors[0]
+    for vector in vectors[1:]:
+        combined = combined.op("||")(vector)
+    return sa.func.setweight(combined, weight)
+
+
+def _document_configs(language):
+    configs = [_regconfig(TEXT_CONFIGS.get(language, SIMPLE_CONFIG))]
+    if language in STEMMING_CONFIGS:
+        configs.append(_regconfig(STEMMING_CONFIGS[language]))
+    return configs
+
+
 def _vector_expression(document):
-    config = sa.literal_column(f"'{TEXT_CONFIGS.get(document.language, SIMPLE_CONFIG)}'::regconfig")
-    title = sa.func.setweight(sa.func.to_tsvector(config, sa.literal(document.title)), _WEIGHT_A)
-    body = sa.func.setweight(sa.func.to_tsvector(config, sa.literal(document.body)), _WEIGHT_D)
-    return title.op("||")(body)
+    configs = _document_configs(document.language)
+    title = _weighted(configs, sa.literal(document.title), _WEIGHT_A)
+    return title.op("||")(_weighted(configs, sa.literal(document.body), _WEIGHT_D))
 
 
 def index_document(document):
@@ -127,9 +150,9 @@ def retitle_group(group_key, kind, title):
     """Give every document of one kind in a group a new title (a thread's posts carry the thread's title)."""
     values = {"title": _clean(title, TITLE_MAX)}
     if db.session.get_bind().dialect.name == "postgresql":
-        config = _config_of_row()
-        values["search_vector"] = sa.func.setweight(sa.func.to_tsvector(config, values["title"]), _WEIGHT_A).op("||")(
-            sa.func.setweight(sa.func.to_tsvector(config, SearchDocument.body), _WEIGHT_D)
+        configs = [_config_of_row(), _config_of_row(STEMMING_CONFIGS)]
+        values["search_vector"] = _weighted(configs, sa.literal(values["title"]), _WEIGHT_A).op("||")(
+            _weighted(configs, SearchDocument.body, _WEIGHT_D)
         )
     db.session.execute(
         sa.update(SearchDocument)
@@ -138,11 +161,12 @@ def retitle_group(group_key, kind, title):
     )
 
 
-def _config_of_row():
-    """The text search configuration of a row's language, in SQL (PostgreSQL)."""
+def _config_of_row(configs=TEXT_CONFIGS):
+    """The text search configuration of a row's language, in SQL (PostgreSQL); built from the constant names.
+    A language without a stemmer of its own gets the simple configuration (twice, when both are asked for)."""
     return sa.literal_column(
         "(CASE search_documents.language "
-        + " ".join(f"WHEN '{language}' THEN '{name}'" for language, name in TEXT_CONFIGS.items())
+        + " ".join(f"WHEN '{language}' THEN '{name}'" for language, name in configs.items())
         + f" ELSE '{SIMPLE_CONFIG}' END)::regconfig"
     )
 
@@ -337,8 +361,8 @@ def _sqlite_rows(query, ids):
 def _tsquery(query):
     text = query.tsquery_text()
     parts = [
-        sa.func.to_tsquery(sa.literal_column(f"'{config}'::regconfig"), sa.literal(text))
-        for config in (*TEXT_CONFIGS.values(), SIMPLE_CONFIG)
+        sa.func.to_tsquery(_regconfig(config), sa.literal(text))
+        for config in (*TEXT_CONFIGS.values(), *STEMMING_CONFIGS.values(), SIMPLE_CONFIG)
     ]
     combined = parts[0]
     for part in parts[1:]:
