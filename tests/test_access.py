@@ -60,7 +60,6 @@ def world(app, make, framework):
     return SimpleNamespace(city=city, people=people, values=values)
 
 
-
 def signed_in_client(app, user):
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"

@@ -128,9 +128,7 @@ def test_messages_are_translated(app, api, people):
 
 
 def test_the_api_creates_a_draft_with_every_field(app, api, people):
-    body = create_api(
-        api, bearer(app, people["asker"]), problem="**Grave** <script>alert(1)</script>", sdgs=["11", 16]
-    )
+    body = create_api(api, bearer(app, people["asker"]), problem="**Grave** <script>alert(1)</script>", sdgs=["11", 16])
     assert body["status"] == "draft"
     assert body["city"]["slug"] == "recife" and body["city"]["country"] == "BR"
     assert body["practice_areas"] == ["DM"] and body["criteria"] == ["DM1", "DM2"] and body["sdgs"] == [11, 16]
@@ -435,7 +433,7 @@ def test_a_case_links_the_threads_and_sessions_on_its_criteria(app, client, peop
 
 def test_exports_follow_the_filter_and_neutralise_formulas(app, client, people, shelf):
     mentor, admin = people["mentor"].id, people["admin"].id
-    for title in ("=HYPERLINK(\"http://evil.example\")", "+1+2", "-3", "@SUM(A1)"):
+    for title in ('=HYPERLINK("http://evil.example")', "+1+2", "-3", "@SUM(A1)"):
         write_case(app, admin, mentor, title=title, summary="=cmd|' /C calc'!A0")
     response = client.get("/library/export.csv?country=BR")
     assert response.status_code == 200 and response.mimetype == "text/csv"

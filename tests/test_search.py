@@ -37,8 +37,8 @@ def is_postgres(app):
 
 def test_accents_and_case_are_ignored(app, client, people):
     ask(app, people["asker"], title="Gestão de dados na prefeitura", body="Como vocês fazem a GESTÃO?")
-    write_case(app, people["admin"].id, people["mentor"].id, city="fortaleza", language="es",
-               title="Evaluación del programa de empleo", summary="Una evaluación con grupo de comparación.")  # fmt: skip
+    spanish = {"language": "es", "title": "Evaluación del programa de empleo", "summary": "Una evaluación."}
+    write_case(app, people["admin"].id, people["mentor"].id, city="fortaleza", **spanish)
     for query in ("gestao", "GESTAO", "gestão", "Gestão", "gEsTaO"):
         assert "Gestão de dados na prefeitura" in titles(client, query), query
     for query in ("evaluacion", "EVALUACIÓN", "evaluación"):
@@ -58,7 +58,7 @@ def test_stemming_where_the_engine_has_it_and_prefixes_everywhere(app, client, m
 
 
 def test_a_new_post_is_findable_at_once_and_edits_and_deletions_follow(app, client, people):
-    thread_id, asker = ask(app, people["asker"], title="Inventário de dados")
+    thread_id, _asker = ask(app, people["asker"], title="Inventário de dados")
     colleague = sign_in(app, people["colleague"])
     post_id = answer(colleague, thread_id, body="Usamos um zeppelin para o inventário.")
     found = find(client, "zeppelin")

@@ -20,7 +20,10 @@ DEMO_CASES = [
         "- As decisões vão para uma planilha pública de encaminhamentos, revisada no mês seguinte.",
         "Em doze meses, a parcela de metas no prazo subiu de 41% para 67%. As secretarias passaram a chegar "
         "com propostas, não só com explicações.",
-        [("Metas do plano no prazo", 41, 67, "%", "2024-12-31"), ("Secretarias com painel atualizado", 6, 22, "", "2024-12-31")],
+        [
+            ("Metas do plano no prazo", 41, 67, "%", "2024-12-31"),
+            ("Secretarias com painel atualizado", 6, 22, "", "2024-12-31"),
+        ],
         "Indicadores das 22 secretarias, sistema de acompanhamento do plano plurianual.",
         "Planilhas compartilhadas e um painel em Metabase.",
         "Coordenadoria de Gestão por Resultados, com um ponto focal em cada secretaria.",
@@ -42,7 +45,10 @@ DEMO_CASES = [
         "4. Publicação do inventário, sem as bases sigilosas, no portal de dados abertos.",
         "O inventário cobre 312 bases de 19 secretarias; 90% das linhas foram revisadas no último trimestre. "
         "Três bases duplicadas foram unificadas.",
-        [("Bases inventariadas", 85, 312, "bases", "2025-03-31"), ("Linhas revisadas no trimestre", 20, 90, "%", "2025-03-31")],
+        [
+            ("Bases inventariadas", 85, 312, "bases", "2025-03-31"),
+            ("Linhas revisadas no trimestre", 20, 90, "%", "2025-03-31"),
+        ],
         "Os próprios sistemas das secretarias e o catálogo do portal de dados abertos.",
         "Planilha padronizada, CKAN.",
         "Escritório de dados da Secretaria de Planejamento.",
@@ -63,7 +69,10 @@ DEMO_CASES = [
         "- Um CKAN hospedado pela equipe de TI; cada conjunto com um responsável.\n"
         "- Um formulário para a população pedir novos conjuntos.",
         "Os pedidos de LAI sobre os temas publicados caíram 35% no primeiro ano. O portal teve 18 mil downloads.",
-        [("Conjuntos publicados", 0, 40, "conjuntos", "2024-09-30"), ("Pedidos de LAI sobre temas publicados", 220, 143, "pedidos/ano", "2025-06-30")],
+        [
+            ("Conjuntos publicados", 0, 40, "conjuntos", "2024-09-30"),
+            ("Pedidos de LAI sobre temas publicados", 220, 143, "pedidos/ano", "2025-06-30"),
+        ],
         "Planilhas das secretarias, registros de pedidos da LAI.",
         "CKAN, Python para converter planilhas.",
         "Diretoria de Tecnologia e Ouvidoria.",
@@ -169,7 +178,10 @@ DEMO_CASES = [
         "- Revisión mensual de las dependencias con más atraso.",
         "El tiempo medio de atención de baches bajó de 21 a 9 días; el 78% de los reportes se cierra en el "
         "plazo comprometido.",
-        [("Días para atender un bache", 21, 9, "días", "2025-02-28"), ("Reportes cerrados en plazo", 45, 78, "%", "2025-02-28")],
+        [
+            ("Días para atender un bache", 21, 9, "días", "2025-02-28"),
+            ("Reportes cerrados en plazo", 45, 78, "%", "2025-02-28"),
+        ],
         "Reportes ciudadanos, órdenes de trabajo de las cuadrillas.",
         "Sistema de gestión de reportes de código abierto, tablero público.",
         "Dirección de Atención Ciudadana.",
