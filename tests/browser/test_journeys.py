@@ -202,6 +202,10 @@ PAGES = {
     "registrants": ("/sessions/5/registrants", MENTOR),
     "calendar": ("/sessions/calendar", PARTICIPANT),
     "record": ("/sessions/6/archive", PARTICIPANT),
+    "library": ("/library/", None),
+    "case": ("/library/reunioes-mensais-de-desempenho-com-o-prefeito", None),
+    "write-case": ("/library/new", PARTICIPANT),
+    "search": ("/search/?q=dados", None),
 }
 
 
@@ -227,7 +231,7 @@ def test_page_passes_axe(page, axe, screenshot, name, locale):
 @pytest.mark.parametrize("locale", LANGUAGES)
 @pytest.mark.parametrize(
     "name", ["home", "register", "cities", "people", "questions", "thread", "ask", "sessions", "session", "schedule",
-             "record"]
+             "record", "library", "case", "write-case", "search"]
 )  # fmt: skip
 def test_page_fits_a_phone(new_page, axe, screenshot, name, locale):
     page = new_page(phone=True)
