@@ -97,7 +97,9 @@ def facet_view(counts, filters):
         else:
             rows.sort(key=lambda row: (-row[2], row[1]))
         if rows:
-            view.append({"name": name, "title": FACET_TITLES[name], "values": rows})
+            # The long lists start folded unless one of their values is chosen.
+            folded = name in ("state", "criterion", "sdg") and chosen is None
+            view.append({"name": name, "title": FACET_TITLES[name], "values": rows, "open": not folded})
     return view
 
 
