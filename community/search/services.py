@@ -321,20 +321,25 @@ _fts_match = sa.literal_column("search_fts").op("MATCH")
 
 def _sqlite_page(query, conditions, cap, page, per_page):
     match = _fts_match(sa.bindparam("q", query.fts5()))
+    joined = _fts.join(SearchDocument, SearchDocument.id == _fts.c.rowid)
+    # FTS5 walks a word's matches newest first and stops at the cap; the oldest candidate's rowid then bounds the
+    # ranking to exactly those candidates, as a rowid range FTS5 applies itself.
     candidates = (
-        sa.select(_fts.c.rowid)
-        .select_from(_fts.join(SearchDocument, SearchDocument.id == _fts.c.rowid))
+        sa.select(_fts.c.rowid.label("rowid"))
+        .select_from(joined)
         .where(match, *conditions)
         .order_by(_fts.c.rowid.desc())
         .limit(cap)
+        .subquery()
     )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(candidates.subquery()))
+    oldest, total = db.session.execute(sa.select(sa.func.min(candidates.c.rowid), sa.func.count())).one()
     if not total:
         return [], 0
     score = sa.literal_column("bm25(search_fts, 5.0, 1.0)")
     ranked = (
         sa.select(_fts.c.rowid)
-        .where(match, _fts.c.rowid.in_(candidates.scalar_subquery()))
+        .select_from(joined)
+        .where(match, _fts.c.rowid >= oldest, *conditions)
         .order_by(score, _fts.c.rowid.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
@@ -373,21 +378,21 @@ def _tsquery(query):
 def _postgres_page(query, conditions, cap, page, per_page):
     tsquery = _tsquery(query)
     vector = SearchDocument.search_vector
+    matches = vector.op("@@")(tsquery)
     candidates = (
         sa.select(SearchDocument.id)
-        .where(vector.op("@@")(tsquery), *conditions)
+        .where(matches, *conditions)
         .order_by(SearchDocument.id.desc())
         .limit(cap)
         .subquery()
     )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(candidates))
+    oldest, total = db.session.execute(sa.select(sa.func.min(candidates.c.id), sa.func.count())).one()
     if not total:
         return [], 0
-    score = sa.func.ts_rank(vector, tsquery)
     ranked = (
         sa.select(SearchDocument.id)
-        .where(SearchDocument.id.in_(sa.select(candidates.c.id)))
-        .order_by(score.desc(), SearchDocument.id.desc())
+        .where(matches, SearchDocument.id >= oldest, *conditions)
+        .order_by(sa.func.ts_rank(vector, tsquery).desc(), SearchDocument.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
