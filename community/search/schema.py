@@ -12,7 +12,7 @@ from community.extensions import db
 SQLITE_CREATE = [
     # Accents and case folded by the tokenizer; prefix indexes make "gest*" cheap.
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(title, body, content='search_documents', "
-    "content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3 4')",
     "CREATE TRIGGER IF NOT EXISTS search_documents_ai AFTER INSERT ON search_documents BEGIN "
     "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
     "CREATE TRIGGER IF NOT EXISTS search_documents_ad AFTER DELETE ON search_documents BEGIN "

@@ -321,7 +321,8 @@ _fts_match = sa.literal_column("search_fts").op("MATCH")
 
 def _sqlite_page(query, conditions, cap, page, per_page):
     match = _fts_match(sa.bindparam("q", query.fts5()))
-    joined = _fts.join(SearchDocument, SearchDocument.id == _fts.c.rowid)
+    # The documents' table is joined only when a filter reads it.
+    joined = _fts.join(SearchDocument, SearchDocument.id == _fts.c.rowid) if conditions else _fts
     # FTS5 walks a word's matches newest first and stops at the cap; the oldest candidate's rowid then bounds the
     # ranking to exactly those candidates, as a rowid range FTS5 applies itself.
     candidates = (
