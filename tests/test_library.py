@@ -4,6 +4,7 @@ facets and their counts, sorting, bookmarks and useful marks, exports, uploads a
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +12,8 @@ import sqlalchemy as sa
 from community.extensions import db
 from community.library.models import CaseAttachment, CaseRevision, CaseStudy
 from tests.library_helpers import EXECUTABLE, PDF, PNG, attach, case_fields, case_state, docx_bytes, write_case
-from tests.threads_helpers import bearer, cast, sign_in
+from tests.live_helpers import schedule
+from tests.threads_helpers import ask, bearer, cast, sign_in
 
 API = "/api/v1"
 
@@ -363,7 +365,8 @@ def test_the_api_filters_by_facets_and_counts_each_facet_without_its_own_filter(
 
 
 @pytest.mark.parametrize(
-    "query", ["sdg=18", "sdg=x", "year=20x4", "evaluation=rct", "language=fr", "sort=oldest", "status=all"]
+    "query",
+    ["sdg=18", "sdg=x", "sdg=%C2%B2", "year=20x4", "evaluation=rct", "language=fr", "sort=oldest", "status=all"],
 )
 def test_the_api_refuses_malformed_facets(client, shelf, query):
     response = client.get(f"{API}/cases?{query}")
@@ -416,9 +419,6 @@ def test_bookmarks_and_useful_marks(app, client, people, shelf):
 
 
 def test_a_case_links_the_threads_and_sessions_on_its_criteria(app, client, people, shelf):
-    from tests.live_helpers import schedule
-    from tests.threads_helpers import ask
-
     thread_id, _client = ask(app, people["asker"], title="Como fazem as reuniões de metas?", practice_area="PA",
                              criteria=["PA2"])  # fmt: skip
     other_id, _client = ask(app, people["asker"], title="Outra coisa", criteria=["DM1"])
@@ -463,8 +463,6 @@ def upload(client, slug, content, name):
 
 
 def stored_files(app):
-    from pathlib import Path
-
     folder = Path(app.config["UPLOAD_FOLDER"])
     return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
 
@@ -489,6 +487,9 @@ def test_an_attachment_is_stored_outside_static_and_sent_as_a_download(app, clie
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get(f"/library/{shelf['fortaleza']}/attachments/{attachment_id}").status_code == 404
+    for name in stored_files(app):
+        (Path(app.config["UPLOAD_FOLDER"]) / name).unlink()
+    assert client.get(f"/library/{slug}/attachments/{attachment_id}").status_code == 404, "a lost file is a 404"
 
 
 def test_uploads_that_are_too_big_or_disguised_are_refused_and_nothing_is_kept(app, people, shelf):

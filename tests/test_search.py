@@ -5,7 +5,9 @@ import pytest
 
 from community.auth.models import User
 from community.extensions import db
+from community.library import services as library
 from community.live import services as live_services
+from community.live.models import LiveSession
 from community.search.models import SearchDocument
 from community.threads import services as thread_services
 from community.threads.models import Thread
@@ -93,8 +95,6 @@ def test_drafts_are_not_found_until_published(app, client, people):
     slug = write_case(app, people["asker"].id, title="Caso do unicórnio")
     assert find(sign_in(app, people["admin"]), "unicornio")["total"] == 0
     with app.app_context():
-        from community.library import services as library
-
         library.publish(library.case_by_slug(slug), db.session.get(User, people["mentor"].id))
     assert titles(client, "unicornio") == ["Caso do unicórnio"]
 
@@ -104,8 +104,6 @@ def test_sessions_are_found_and_follow_their_edits(app, client, people):
     found = find(client, "geoprocessamento")
     assert found["items"][0]["kind"] == "session" and found["items"][0]["url"].endswith(f"/sessions/{session_id}")
     with app.app_context():
-        from community.live.models import LiveSession
-
         live = db.session.get(LiveSession, session_id)
         fields = live_services.session_fields(live)
         live_services.update(live, live.host, live_services.clean_session_input({**fields, "title": "Plantão de mapas"},

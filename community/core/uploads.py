@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
-from flask import current_app, send_file
+from flask import abort, current_app, send_file
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
@@ -100,6 +100,8 @@ def check_and_store(upload, accepted, max_bytes, field="file"):
 def send_stored(stored_name, download_name, content_type):
     """Send a stored file as a download (never shown inline, so no uploaded page or image runs in the site)."""
     path = upload_folder() / Path(stored_name).name
+    if not path.is_file():
+        abort(404)  # its row outlived the file (restored from a backup without the folder, say)
     return send_file(path, mimetype=content_type, as_attachment=True, download_name=download_name, max_age=0)
 
 

@@ -26,7 +26,7 @@ def _api_filters():
     args = request.args
     problems = {}
     raw = {facet: args.get(API_NAMES.get(facet, facet), "") for facet in services.FACETS}
-    if raw["sdg"] and not (raw["sdg"].isdigit() and 1 <= int(raw["sdg"]) <= 17):
+    if raw["sdg"] and not (raw["sdg"].isascii() and raw["sdg"].isdigit() and 1 <= int(raw["sdg"]) <= 17):
         problems["sdg"] = _("Give a Sustainable Development Goal as a number from 1 to 17.")
     if raw["year"] and not (raw["year"].isascii() and raw["year"].isdigit() and len(raw["year"]) == 4):
         problems["year"] = _("Give a year as four digits, e.g. 2024.")
