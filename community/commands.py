@@ -233,16 +233,14 @@ def seed_past_session(host, zone, today):
 
 
 def seed_cases():
-    """The example case studies, each drafted by someone of its city (or the programme's team) and published by
-    the regional mentor."""
+    """The example case studies: written by the programme's team (so marked as examples, not as the cities' own
+    reports) and published by the regional mentor."""
     if db.session.scalar(sa.select(CaseStudy.id).limit(1)) is not None:
         return
     mentor = accounts.user_by_email("mentora@comunidade.example.org")
-    admin = accounts.user_by_email("admin@comunidade.example.org")
+    team = accounts.user_by_email("admin@comunidade.example.org")
     for row in DEMO_CASES:
-        fields = library.clean_case_input(case_fields(row))
-        members = [person for person in fields["city"].members if person.city_confirmed_at]
-        case = library.create_case(members[0] if members else admin, fields, is_example=True)
+        case = library.create_case(team, library.clean_case_input(case_fields(row)), is_example=True)
         library.publish(case, mentor)
 
 
