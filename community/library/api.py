@@ -9,7 +9,7 @@ from community.api.openapi import add_paths
 from community.core.errors import json_error
 from community.core.forms import LANGUAGE_NAMES
 from community.core.permissions import public, signed_in, staff_required
-from community.library import services
+from community.library import browse, services
 from community.library.exports import case_json
 from community.library.models import Evaluation
 
@@ -25,7 +25,7 @@ def _api_filters():
     """The facets from the query string, checked: a malformed value is a 422 naming it."""
     args = request.args
     problems = {}
-    raw = {facet: args.get(API_NAMES.get(facet, facet), "") for facet in services.FACETS}
+    raw = {facet: args.get(API_NAMES.get(facet, facet), "") for facet in browse.FACETS}
     if raw["sdg"] and not (raw["sdg"].isascii() and raw["sdg"].isdigit() and 1 <= int(raw["sdg"]) <= 17):
         problems["sdg"] = _("Give a Sustainable Development Goal as a number from 1 to 17.")
     if raw["year"] and not (raw["year"].isascii() and raw["year"].isdigit() and len(raw["year"]) == 4):
@@ -35,16 +35,16 @@ def _api_filters():
     if raw["language"] and raw["language"] not in LANGUAGE_NAMES:
         problems["language"] = _("Use one of: %(choices)s.", choices=", ".join(LANGUAGE_NAMES))
     sort = args.get("sort", "newest")
-    if sort not in services.SORTS:
-        problems["sort"] = _("Use one of: %(choices)s.", choices=", ".join(services.SORTS))
+    if sort not in browse.SORTS:
+        problems["sort"] = _("Use one of: %(choices)s.", choices=", ".join(browse.SORTS))
     status = args.get("status", "")
     if status not in ("", "draft", "bookmarked"):
         problems["status"] = _("Use one of: %(choices)s.", choices="draft, bookmarked")
-    return services.clean_filters({**raw, "sort": sort, "status": status}), problems
+    return browse.clean_filters({**raw, "sort": sort, "status": status}), problems
 
 
 def facets_json(counts):
-    labels = services.facet_labels()
+    labels = browse.facet_labels()
     result = {}
     for facet, values in counts.items():
         items = []
@@ -63,9 +63,9 @@ def cases():
     filters, problems = _api_filters()
     if problems:
         return validation_error(problems)
-    query = services.case_list_query(current_user, filters)
+    query = browse.case_list_query(current_user, filters)
     body = paginated(query, lambda case: case_json(case, full=False))
-    body["facets"] = facets_json(services.facet_counts(current_user, filters))
+    body["facets"] = facets_json(browse.facet_counts(current_user, filters))
     return body
 
 
@@ -191,7 +191,7 @@ _facet_parameters = [
     {"name": "evaluation", "in": "query", "schema": {"type": "string", "enum": list(Evaluation)}},
     {"name": "language", "in": "query", "schema": {"type": "string", "enum": list(LANGUAGE_NAMES)}},
     {"name": "year", "in": "query", "schema": {"type": "integer"}, "description": "the year the work started"},
-    {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(services.SORTS)}},
+    {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(browse.SORTS)}},
     {
         "name": "status",
         "in": "query",

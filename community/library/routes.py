@@ -13,7 +13,7 @@ from community.core.forms import LANGUAGE_NAMES, EmptyForm
 from community.core.pagination import page_args
 from community.core.permissions import per_object, public, signed_in, staff_required
 from community.extensions import db
-from community.library import exports, services
+from community.library import browse, exports, services
 from community.library.forms import AttachmentForm, CaseForm
 from community.library.models import CaseAttachment
 
@@ -38,9 +38,9 @@ def editable_case(case_slug):
 @bp.route("/")
 @public
 def index():
-    filters = services.clean_filters(request.args)
+    filters = browse.clean_filters(request.args)
     page, per_page = page_args(default_per_page=20)
-    cases = db.paginate(services.case_list_query(current_user, filters), page=page, per_page=per_page, error_out=False)
+    cases = db.paginate(browse.case_list_query(current_user, filters), page=page, per_page=per_page, error_out=False)
     query_args = {key: value for key, value in filters.items() if value is not None}
     if query_args.get("sort") == "newest":
         del query_args["sort"]
@@ -49,7 +49,7 @@ def index():
         cases=cases,
         filters=filters,
         query_args=query_args,
-        facets=facet_view(services.facet_counts(current_user, filters), filters),
+        facets=facet_view(browse.facet_counts(current_user, filters), filters),
         can_create=services.can_create(current_user),
         can_see_drafts=services.can_create(current_user),
         evaluation_labels=services.EVALUATION_LABELS,
@@ -71,7 +71,7 @@ FACET_TITLES = {
 
 def facet_view(counts, filters):
     """Each facet as the page lists it: [{name, title, values: [(value, label, count, chosen)]}], most cases first."""
-    names = services.facet_labels()
+    names = browse.facet_labels()
     territories = (get_locale() or Locale("en")).territories
     label_of = {
         "country": lambda value: territories.get(value, value),
@@ -83,7 +83,7 @@ def facet_view(counts, filters):
         "language": lambda value: LANGUAGE_NAMES.get(value, value),
     }
     view = []
-    for name in services.FACETS:
+    for name in browse.FACETS:
         values = dict(counts[name])
         chosen = filters.get(name)
         if chosen is not None and chosen not in values:
@@ -104,8 +104,8 @@ def facet_view(counts, filters):
 
 
 def _export_rows():
-    filters = services.clean_filters(request.args)
-    query = services.case_list_query(current_user, filters, full=True).limit(exports.EXPORT_MAX)
+    filters = browse.clean_filters(request.args)
+    query = browse.case_list_query(current_user, filters, full=True).limit(exports.EXPORT_MAX)
     return db.session.scalars(query).unique().all()
 
 
