@@ -34,6 +34,9 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 12 * 1024 * 1024))
+    # Uploaded files live here, outside static/, under generated names; each is sent only to those allowed.
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+    LIBRARY_ATTACHMENT_MAX_BYTES = int(os.environ.get("LIBRARY_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 
     # Languages the UI speaks; the first is the fallback.
     LANGUAGES = ["pt_BR", "es", "en"]
@@ -112,6 +115,10 @@ class Config:
         "gold": int(os.environ.get("LEVEL_GOLD_PERCENT", 68)),
         "platinum": int(os.environ.get("LEVEL_PLATINUM_PERCENT", 85)),
     }
+
+    # Search ranks at most this many of the newest matches of a query, so a word found in half the posts
+    # still answers quickly; the count of results stops there too ("1,000+").
+    SEARCH_CANDIDATES = int(os.environ.get("SEARCH_CANDIDATES", 1000))
 
 
 class DevelopmentConfig(Config):

@@ -224,6 +224,8 @@ def register_blueprints(app):
     from community.cities import api as cities_api  # noqa: F401
     from community.cities import routes as cities_routes
     from community.home import routes as home_routes
+    from community.library import api as library_api  # noqa: F401
+    from community.library import routes as library_routes
     from community.live import api as live_api  # noqa: F401
     from community.live import cli as live_cli
     from community.live import routes as live_routes
@@ -232,6 +234,9 @@ def register_blueprints(app):
     from community.notifications import api as notifications_api  # noqa: F401
     from community.notifications import cli as notifications_cli
     from community.notifications import routes as notifications_routes
+    from community.search import api as search_api  # noqa: F401
+    from community.search import cli as search_cli
+    from community.search import routes as search_routes
     from community.threads import api as threads_api  # noqa: F401
     from community.threads import routes as threads_routes
 
@@ -246,11 +251,14 @@ def register_blueprints(app):
         framework_routes.bp,
         framework_routes.assessment_bp,
         mentorship_routes.bp,
+        library_routes.bp,
+        search_routes.bp,
         api.bp,
         users_cli.bp,
         framework_cli.bp,
         notifications_cli.bp,
         live_cli.bp,
+        search_cli.bp,
     ):
         app.register_blueprint(blueprint)
 

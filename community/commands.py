@@ -15,6 +15,9 @@ from community.core.markdown import render
 from community.core.models import utcnow
 from community.core.permissions import Role
 from community.extensions import db
+from community.library import services as library
+from community.library.demo import DEMO_CASES, case_fields
+from community.library.models import CaseStudy
 from community.live import services as live
 from community.live.models import LiveSession, SessionEvent
 from community.mentorship.models import Mentorship
@@ -421,6 +424,18 @@ def seed_mentoring():
     db.session.commit()
 
 
+def seed_cases():
+    """The example case studies: written by the programme's team (so marked as examples, not as the cities' own
+    reports) and published by the regional mentor."""
+    if db.session.scalar(sa.select(CaseStudy.id).limit(1)) is not None:
+        return
+    mentor = accounts.user_by_email("mentora@comunidade.example.org")
+    team = accounts.user_by_email("admin@comunidade.example.org")
+    for row in DEMO_CASES:
+        case = library.create_case(team, library.clean_case_input(case_fields(row)), is_example=True)
+        library.publish(case, mentor)
+
+
 @bp.cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the site already has cities (first run only).")
 def seed_demo(if_empty):
@@ -436,8 +451,10 @@ def seed_demo(if_empty):
     seed_sessions()
     seed_assessments()
     seed_mentoring()
+    seed_cases()
     click.echo(
         f"Demo data loaded: {len(DEMO_CITIES)} cities, {len(DEMO_PEOPLE)} people, {len(DEMO_THREADS)} questions, "
-        f"{len(DEMO_SESSIONS) + 1} live sessions, {len(DEMO_ASSESSMENTS)} self-assessments."
+        f"{len(DEMO_SESSIONS) + 1} live sessions, {len(DEMO_ASSESSMENTS)} self-assessments, "
+        f"{len(DEMO_CASES)} example case studies."
     )
     click.echo(f"Every demo account's password is {DEMO_PASSWORD!r}; e.g. sign in as {DEMO_PEOPLE[1][0]}.")

@@ -50,6 +50,12 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_name(name, type_, parent_names):
+    """Leave the full-text engine's tables (SQLite's FTS5 table `search_fts` and its shadow tables) to the
+    hand-written statements of the migration that made them; autogenerate would otherwise drop them."""
+    return not (type_ == "table" and name.startswith("search_fts"))
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -63,7 +69,9 @@ def run_migrations_offline():
 
     """
     url = config.get_main_option("sqlalchemy.url")
-    context.configure(url=url, target_metadata=get_metadata(), literal_binds=True, render_item=render_item)
+    context.configure(
+        url=url, target_metadata=get_metadata(), literal_binds=True, render_item=render_item, include_name=include_name
+    )
 
     with context.begin_transaction():
         context.run_migrations()
@@ -94,7 +102,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), render_item=render_item, **conf_args)
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            render_item=render_item,
+            include_name=include_name,
+            **conf_args,
+        )
 
         with context.begin_transaction():
             context.run_migrations()

@@ -17,6 +17,7 @@ from community.core.permissions import PUBLIC, SIGNED_IN, Role
 from community.extensions import db, socketio
 from community.live import services as live_services
 from tests.conftest import PASSWORD, sends_to_login
+from tests.library_helpers import attach, write_case
 from tests.live_helpers import schedule
 
 ROLES = [Role.PARTICIPANT, Role.MENTOR, Role.ADMIN]
@@ -52,6 +53,10 @@ def world(app, make, framework):
         }
     # Hosted by the mentor, so that neither the participant nor the admin is its host.
     values["session_id"] = schedule(app, people[Role.MENTOR].id)
+    # A published case of another city, with a file, so that the participant may read it but not edit it.
+    other = make.city("Fortaleza", "Ceará")
+    values["case_slug"] = write_case(app, people[Role.ADMIN].id, publish_by=people[Role.MENTOR].id, city=other.slug)
+    values["attachment_id"] = attach(app, values["case_slug"], people[Role.ADMIN].id)
     return SimpleNamespace(city=city, people=people, values=values)
 
 

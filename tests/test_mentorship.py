@@ -435,3 +435,11 @@ def test_sessions_held_together_are_linked(app, people):
     register(app, session_id, people["member"].id)
     page = sign_in(app, people["member"], "en").get(f"/mentorships/{mentorship_id}").get_data(as_text=True)
     assert "Live sessions together" in page and "Plantão de dados" in page
+
+
+def test_the_mentoring_page_suggests_case_studies_about_what_the_city_lacks(app, people):
+    from tests.library_helpers import write_case
+
+    slug = write_case(app, people["admin"].id, publish_by=people["admin"].id, city="fortaleza", criteria=["PA2"])
+    page = sign_in(app, people["member"], "en").get("/cities/recife/mentoring").get_data(as_text=True)
+    assert "Case studies about these criteria" in page and f'href="/library/{slug}"' in page

@@ -18,6 +18,7 @@ from flask.cli import FlaskGroup
 
 from community import create_app
 from community.extensions import db
+from community.search.schema import ENGINE_TABLE_PREFIX
 from config import BASE_DIR
 from config import _database_url as normalise_database_url
 from tests.conftest import PASSWORD, require_postgres
@@ -58,8 +59,19 @@ def script_heads():
 
 
 def table_names(app):
+    """The tables, without the full-text engine's own (SQLite's FTS5 table and its shadow tables)."""
     with app.app_context():
-        return set(sa.inspect(db.engine).get_table_names())
+        names = set(sa.inspect(db.engine).get_table_names())
+    return {name for name in names if not name.startswith(ENGINE_TABLE_PREFIX)}
+
+
+def engine_table_names(app):
+    with app.app_context():
+        return {name for name in sa.inspect(db.engine).get_table_names() if name.startswith(ENGINE_TABLE_PREFIX)}
+
+
+def not_an_engine_table(name, type_, _parent_names):
+    return not (type_ == "table" and name.startswith(ENGINE_TABLE_PREFIX))
 
 
 def current_heads(app):
@@ -70,7 +82,8 @@ def current_heads(app):
 def schema_diff(app):
     """What `flask db migrate` would write: the differences between the models and the migrated database."""
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+        opts = {"compare_type": True, "compare_server_default": True, "include_name": not_an_engine_table}
+        context = MigrationContext.configure(connection, opts=opts)
         return compare_metadata(context, db.metadata)
 
 
@@ -105,6 +118,7 @@ def test_upgrade_builds_every_table_on_an_empty_sqlite_file(tmp_path):
     flask(app, "db", "upgrade")
     assert path.exists()
     assert_schema_matches_the_models(app)
+    assert "search_fts" in engine_table_names(app), "the migration made the full-text table"
     assert current_heads(app) == set(script_heads())
     assert schema_diff(app) == []
     with app.app_context():
@@ -141,6 +155,7 @@ def test_downgrade_to_base_and_up_again_on_sqlite(tmp_path):
     flask(app, "seed-demo")
     flask(app, "db", "downgrade", "base")
     assert table_names(app) <= {"alembic_version"}, "every table is dropped"
+    assert engine_table_names(app) == set(), "the full-text table is dropped too"
     assert current_heads(app) == set()
     flask(app, "db", "upgrade")
     assert_schema_matches_the_models(app)

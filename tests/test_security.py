@@ -21,6 +21,7 @@ from community.notifications import services as notification_services
 from community.threads import services as thread_services
 from config import ProductionConfig
 from tests.conftest import PASSWORD
+from tests.library_helpers import attach, write_case
 from tests.live_helpers import schedule
 from tests.test_i18n import forget_loaded_translations, html_lang, text_of, translated, use_fresh_catalogs
 
@@ -172,6 +173,9 @@ def world(app, make, framework):
         live_services.start(live, live.host)
         live_services.chat(live, live.host, "Bem-vindos!")
         live_services.end(live, live.host)
+    # A published case by the admin, with a file, so its page, edit form, revisions and download all open.
+    values["case_slug"] = write_case(app, admin.id, publish_by=admin.id, city=city.slug)
+    values["attachment_id"] = attach(app, values["case_slug"], admin.id)
     return {"admin": admin, "mentor": mentor, "waiting": waiting, "city": city, "values": values}
 
 

@@ -40,11 +40,15 @@ def validation_error(fields):
 
 def refused(error):
     """A workflow's refusal as JSON: 403 when the user may not, 409 when the stored state refuses it, 422 naming
-    the fields when the input is wrong."""
+    the fields when the input is wrong (an upload's own status when it says one)."""
     if isinstance(error, NotAllowed):
         return json_error(403, message=str(error.message))
     if isinstance(error, Conflict):
         return json_error(409, error.code, str(error.message))
+    status = getattr(error, "status", 422)  # an upload refused says 400 (none, empty) or 415 (wrong type)
+    if status != 422:
+        fields = {key: str(value) for key, value in error.fields.items()}
+        return json_error(status, message=next(iter(fields.values()), None), fields=fields)
     return validation_error(error.fields)
 
 

@@ -249,10 +249,10 @@ def add_evidence(slug, code):
             services.add_file(current_user, answer, form.file.data, form.description.data)
         else:
             services.add_link(current_user, answer, form.url.data, form.description.data)
-    except InputError as error:
+    except InputError as error:  # an upload refused says its own status: 400, or 415 for the wrong type
         db.session.rollback()
         _form_errors(form, error)
-        return _criterion_page(city, assessment, answer, **forms, status=422)
+        return _criterion_page(city, assessment, answer, **forms, status=getattr(error, "status", 422))
     db.session.commit()
     flash(_("The evidence was added to %(code)s.", code=answer.criterion.code), "success")
     return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code) + "#evidence")

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
-from flask import current_app, send_file
+from flask import abort, current_app, send_file
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -41,6 +42,15 @@ SAME_CONTENT = {"jpeg": "jpg"}
 NAME_MAX = 200
 SNIFF_BYTES = 8192
 CHUNK_BYTES = 64 * 1024
+
+
+class UploadError(InputError):
+    """A file refused, with the HTTP status that says why: 400 when there is none or it is empty, 415 when its
+    content is not of an accepted type (whatever its name says). Too big is a 413, raised as such."""
+
+    def __init__(self, fields, status=400):
+        super().__init__(fields)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -98,17 +108,19 @@ def _content_matches(extension, head):
 
 
 def store(file, kinds, max_bytes):
-    """Check `file` (a werkzeug FileStorage) and keep it; returns a StoredFile or raises InputError on "file".
+    """Check `file` (a werkzeug FileStorage) and keep it; returns a StoredFile or raises UploadError on "file".
 
     `kinds` maps the admitted extensions to their content types (e.g. PDF | IMAGES). Too big raises a 413.
     """
     if file is None or not getattr(file, "filename", ""):
-        raise InputError({"file": _l("Choose a file to upload.")})
+        raise UploadError({"file": _l("Choose a file to upload.")})
     filename = clean_filename(file.filename)
     extension = _extension(filename)
     if not filename or extension not in kinds:
         allowed = ", ".join(sorted({name.upper() for name in kinds}))
-        raise InputError({"file": _l("This type of file is not accepted. Send one of: %(types)s.", types=allowed)})
+        raise UploadError(
+            {"file": _l("This type of file is not accepted. Send one of: %(types)s.", types=allowed)}, 415
+        )
     stored_name = secrets.token_hex(16)
     path = upload_folder() / stored_name
     size = 0
@@ -118,21 +130,15 @@ def store(file, kinds, max_bytes):
             while chunk:
                 size += len(chunk)
                 if size > max_bytes:
-                    raise RequestEntityTooLarge(
-                        _l("The file is larger than %(size)s MB.", size=f"{max_bytes / 1024 / 1024:g}")
-                    )
+                    megabytes = format_decimal(max_bytes / (1024 * 1024), format="#,##0.#")
+                    raise RequestEntityTooLarge(_l("The file is too large: at most %(size)s MB.", size=megabytes))
                 out.write(chunk)
                 chunk = file.stream.read(CHUNK_BYTES)
         if size == 0:
-            raise InputError({"file": _l("The file is empty.")})
+            raise UploadError({"file": _l("The file is empty.")})
         if not _content_matches(extension, head):
-            raise InputError(
-                {
-                    "file": _l(
-                        "The file's content is not a %(type)s file, whatever its name says.", type=extension.upper()
-                    )
-                }
-            )
+            message = _l("The file's content is not a %(type)s file, whatever its name says.", type=extension.upper())
+            raise UploadError({"file": message}, 415)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -154,9 +160,13 @@ def discard(stored_name):
 
 
 def send(stored_name, filename, content_type):
-    """The stored file as an attachment under its sender's name; never shown inline by the browser."""
+    """The stored file as an attachment under its sender's name; never shown inline by the browser. A row whose
+    file is gone (restored from a backup without the folder, say) answers 404."""
+    path = _path(stored_name)
+    if not path.is_file():
+        abort(404)
     response = send_file(
-        os.fspath(_path(stored_name)),
+        os.fspath(path),
         mimetype=content_type,
         as_attachment=True,
         download_name=filename,

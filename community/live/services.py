@@ -44,6 +44,7 @@ from community.live.models import (
     SessionStatus,
 )
 from community.notifications.services import notify
+from community.search import services as search
 
 NAMESPACE = "/live"
 TITLE_MAX = 200
@@ -271,6 +272,9 @@ def schedule(host, fields, weeks=0):
         _apply(live, {**fields, "starts_at": starts_at, "ends_at": starts_at + duration})
         db.session.add(live)
         sessions.append(live)
+    db.session.flush()
+    for live in sessions:
+        _index(live)
     db.session.commit()
     return sessions
 
@@ -299,8 +303,34 @@ def update(live, editor, fields):
                 _session_notice(registration.user_id, "session_changed", live, editor)
                 registration.reminded_at = None  # a new time deserves a new reminder
         promoted = _fill_seats(live)
+        _index(live)
         db.session.commit()
     return promoted
+
+
+def _document(live):
+    return search.Document(
+        kind="session",
+        object_id=live.id,
+        title=live.title,
+        body=search.plain_text(live.agenda_html),
+        url=path_for("live.show", session_id=live.id),
+        language=live.language,
+        areas=[area.code for area in live.practice_areas],
+    )
+
+
+def _index(live):
+    search.index_document(_document(live))
+
+
+def _all_documents():
+    query = sa.select(LiveSession).options(so.selectinload(LiveSession.practice_areas)).order_by(LiveSession.id)
+    for live in db.session.scalars(query):
+        yield _document(live)
+
+
+search.register_source("sessions", _all_documents)
 
 
 def cancel(live, user):

@@ -119,6 +119,7 @@ def city_mentoring(slug):
     city = _city(slug)
     suggested, lacking = services.suggestions(city)
     threads = services.related_threads(current_user, lacking, RELATED_THREADS)
+    cases = services.related_cases(lacking, RELATED_THREADS)
     mentorships = db.session.scalars(
         sa.select(Mentorship)
         .where(Mentorship.city_id == city.id)
@@ -132,6 +133,7 @@ def city_mentoring(slug):
         lacking=lacking,
         peers=services.peer_cities(city, lacking),
         threads=threads,
+        cases=cases,
         mentorships=mentorships,
     )
 

@@ -335,6 +335,22 @@ def related_threads(user, codes, limit):
     return db.session.scalars(thread_list_query(user).where(Thread.id.in_(about)).limit(limit)).unique().all()
 
 
+def related_cases(codes, limit):
+    """Published case studies about any of the criteria `codes`, newest first."""
+    from community.library.models import CaseStatus, CaseStudy, case_criteria
+
+    if not codes:
+        return []
+    about = sa.select(case_criteria.c.case_id).join(Criterion).where(Criterion.code.in_(codes))
+    query = (
+        sa.select(CaseStudy)
+        .where(CaseStudy.status == CaseStatus.PUBLISHED, CaseStudy.id.in_(about))
+        .order_by(CaseStudy.published_at.desc())
+        .limit(limit)
+    )
+    return db.session.scalars(query).all()
+
+
 def peer_cities(city, lacking_codes, limit=PEERS):
     """Other cities that already have in place the criteria this one lacks, most in common first."""
     if not lacking_codes:

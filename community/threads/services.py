@@ -26,6 +26,7 @@ from community.core.permissions import Role
 from community.core.urls import path_for
 from community.extensions import db, socketio
 from community.notifications.services import notify
+from community.search import services as search
 from community.threads.models import (
     Flag,
     FollowLevel,
@@ -210,6 +211,7 @@ def create_thread(author, title, body, practice_area, criteria=(), tags=(), visi
     thread.question_id = question.id
     db.session.add(Subscription(user_id=author.id, thread_id=thread.id, level=FollowLevel.WATCHING))
     _notify_mentions(thread, question, author, mentioned, already=set())
+    _index(thread, question)
     db.session.commit()
     return thread
 
@@ -221,9 +223,14 @@ def edit_thread(thread, editor, title, body, practice_area, criteria=(), tags=()
     title, body, area, found_criteria, tag_names, visibility = clean_thread_input(
         title, body, practice_area, criteria, tags, visibility or thread.visibility
     )
+    retitled = title != thread.title
     thread.title, thread.practice_area, thread.visibility = title, area, visibility
     thread.criteria, thread.tags = found_criteria, _tags(tag_names)
     _revise(thread.question, editor, body)
+    _index(thread, thread.question)
+    search.update_group(_group(thread), areas=[area.code], members_only=visibility == Visibility.MEMBERS)
+    if retitled:
+        search.retitle_group(_group(thread), "post", title)
     db.session.commit()
     _broadcast(thread, "edited", thread.question)
     return thread
@@ -254,6 +261,7 @@ def add_post(thread, author, body, parent=None):
     notified = _notify_followers(thread, post, author, parent)
     _notify_mentions(thread, post, author, mentioned, already=notified)
     _subscribe(author.id, thread.id, FollowLevel.WATCHING, only_if_new=True)
+    _index(thread, post)
     db.session.commit()
     _broadcast(thread, "post", post)
     return post
@@ -267,6 +275,7 @@ def edit_post(post, editor, body):
     if thread.locked and not can_moderate(editor):
         raise NotAllowed(_l("This thread is locked; only moderators can reply."))
     _revise(post, editor, clean_body(body))
+    _index(thread, post)
     db.session.commit()
     _broadcast(thread, "edited", post)
     return post
@@ -306,6 +315,7 @@ def delete_post(post, user):
     thread.reply_count = Thread.reply_count - 1
     post_id = post.id
     db.session.delete(post)
+    search.remove_document("post", post_id)
     db.session.commit()
     _broadcast(thread, "deleted", None, post_id=post_id)
 
@@ -409,6 +419,7 @@ def set_hidden(post, moderator, hidden):
     post.hidden = bool(hidden)
     if hidden:
         _resolve_flags(post, moderator)
+    _index(post.thread, post)
     _log(moderator, "hide" if hidden else "unhide", post.thread, post)
     db.session.commit()
     _broadcast(post.thread, "edited", post)
@@ -442,8 +453,54 @@ def move_thread(thread, moderator, practice_area):
         raise ThreadInputError({"practice_area": _l("Choose one of the eight practice areas.")})
     detail = f"{thread.practice_area.code} → {area.code}"
     thread.practice_area = area
+    search.update_group(_group(thread), areas=[area.code])
     _log(moderator, "move", thread, detail=detail)
     db.session.commit()
+
+
+# The search index: the question (as the thread) and each answer or comment, unless hidden.
+
+
+def _group(thread):
+    return f"thread:{thread.id}"
+
+
+def _document(thread, post):
+    is_question = post.kind == PostKind.QUESTION
+    return search.Document(
+        kind="thread" if is_question else "post",
+        object_id=thread.id if is_question else post.id,
+        title=thread.title,
+        body=search.plain_text(post.body_html),
+        url=path_for("threads.show", thread_id=thread.id, _anchor=None if is_question else f"post-{post.id}"),
+        group_key=_group(thread),
+        language=thread.language,
+        areas=[thread.practice_area.code],
+        members_only=thread.visibility == Visibility.MEMBERS,
+    )
+
+
+def _index(thread, post):
+    if post.hidden:
+        is_question = post.kind == PostKind.QUESTION
+        search.remove_document("thread" if is_question else "post", thread.id if is_question else post.id)
+    else:
+        search.index_document(_document(thread, post))
+
+
+def _all_documents():
+    query = (
+        sa.select(Post)
+        .where(Post.hidden.is_(False))
+        .options(so.joinedload(Post.thread).joinedload(Thread.practice_area))
+        .order_by(Post.id)
+        .execution_options(yield_per=500)
+    )
+    for post in db.session.scalars(query):
+        yield _document(post.thread, post)
+
+
+search.register_source("threads", _all_documents)
 
 
 # Telling others: notifications and the live thread room.

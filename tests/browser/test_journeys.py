@@ -214,6 +214,10 @@ PAGES = {
     "mentors": ("/mentors/", PARTICIPANT),
     "mentor profile": ("/mentors/me", MENTOR),
     "mentor home": ("/", MENTOR),
+    "library": ("/library/", None),
+    "case": ("/library/reunioes-mensais-de-desempenho-com-o-prefeito", None),
+    "write-case": ("/library/new", PARTICIPANT),
+    "search": ("/search/?q=dados", None),
 }
 
 
@@ -240,7 +244,7 @@ def test_page_passes_axe(page, axe, screenshot, name, locale):
 @pytest.mark.parametrize(
     "name", ["home", "register", "cities", "people", "questions", "thread", "ask", "sessions", "session", "schedule",
              "record", "assessment", "assessment criterion", "review", "cohort", "mentoring", "mentorship",
-             "mentor profile", "mentor home"]
+             "mentor profile", "mentor home", "library", "case", "write-case", "search"]
 )  # fmt: skip
 def test_page_fits_a_phone(new_page, axe, screenshot, name, locale):
     page = new_page(phone=True)

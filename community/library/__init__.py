@@ -1,0 +1,1 @@
+"""The library: case studies of practices the cities share, to browse, filter, cite and reuse."""

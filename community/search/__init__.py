@@ -1,0 +1,1 @@
+"""One search over threads, posts, case studies and sessions: features hand their documents here on write."""
