@@ -126,3 +126,20 @@ def test_the_cli_loads_the_shipped_file_and_refuses_a_broken_one(app, runner, tm
     assert result.exit_code != 0 and "cannot read" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Criterion.id))) == 43
+
+
+def test_a_criterions_page_lists_its_published_case_studies(app, client, make, framework):
+    from tests.library_helpers import write_case
+
+    city = make.city()
+    admin = make.user(name="Equipe", role="admin")
+    published = write_case(
+        app, admin.id, publish_by=admin.id, city=city.slug, criteria=["DM2"], title="Inventário vivo"
+    )
+    draft = write_case(app, admin.id, city=city.slug, criteria=["DM2"], title="Rascunho do inventário")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get("/framework/DM2").get_data(as_text=True)
+    assert f'href="/library/{published}"' in page and f'href="/library/{draft}"' not in page
+    assert 'href="/library/?criterion=DM2"' in page
+    assert f'href="/library/{published}"' in client.get("/framework/DM").get_data(as_text=True)
+    assert "No case studies about this yet." in client.get("/framework/EVAL1").get_data(as_text=True)

@@ -22,6 +22,7 @@ from community.core.exports import csv_response
 from community.core.forms import LANGUAGE_NAMES
 from community.core.permissions import admin_required, per_object, public, signed_in, staff_required
 from community.extensions import db, limiter
+from community.library.browse import case_list_query
 from community.live.services import session_list_query
 from community.mentorship import services as mentorship_services
 from community.mentorship.forms import AssignMentorForm
@@ -32,6 +33,7 @@ bp = Blueprint("framework", __name__, url_prefix="/framework")
 
 RECENT_THREADS = 10
 NEXT_SESSIONS = 5
+RECENT_CASES = 5
 
 
 @bp.route("/")
@@ -60,9 +62,20 @@ def show(code):
     filters = {"criterion": code} if criterion else {"area": code}
     threads = db.session.scalars(thread_list_query(current_user, **filters).limit(RECENT_THREADS)).unique().all()
     sessions = db.session.scalars(session_list_query("upcoming", **filters).limit(NEXT_SESSIONS)).unique().all()
+    cases = (
+        db.session.scalars(case_list_query(current_user, {**filters, "sort": "newest"}).limit(RECENT_CASES))
+        .unique()
+        .all()
+    )
     area = area or criterion.practice_area
     return render_template(
-        "framework/show.html", area=area, criterion=criterion, threads=threads, sessions=sessions, filters=filters
+        "framework/show.html",
+        area=area,
+        criterion=criterion,
+        threads=threads,
+        sessions=sessions,
+        cases=cases,
+        filters=filters,
     )
 
 
