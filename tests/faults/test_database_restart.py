@@ -62,6 +62,14 @@ def put_answer(base, headers, round_, version):
         return None, None
 
 
+def wait_for(condition, what, timeout=15):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what}")
+        time.sleep(0.1)
+
+
 def read_answer(base, headers):
     """The criterion as stored, asked until the database answers."""
     for _attempt in range(50):
@@ -131,6 +139,7 @@ def test_a_postgresql_restart_gets_503s_then_recovers_by_itself_and_loses_nothin
         prober.start()
         writer.start()
         try:
+            wait_for(lambda: acknowledged, "a first save before the restart")
             restart_postgres()
             restarted_at = time.monotonic()
             while time.monotonic() - restarted_at < RECOVERY_SECONDS:
@@ -138,6 +147,8 @@ def test_a_postgresql_restart_gets_503s_then_recovers_by_itself_and_loses_nothin
                     break
                 time.sleep(0.2)
             recovered_after = time.monotonic() - restarted_at
+            saved_before = len(acknowledged)
+            wait_for(lambda: len(acknowledged) > saved_before, "a save after the recovery")
         finally:
             stop.set()
             prober.join()
