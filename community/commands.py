@@ -363,8 +363,13 @@ def seed_mentoring():
     """Mentor profiles; inside Mogi das Cruzes's mentorship, goals, a meeting with next steps and messages; and
     Medellín's request waiting for the second mentor's answer."""
     from community.mentorship import services as mentoring
-    from community.mentorship.models import MentorshipGoal, MentorshipMeeting, MentorshipMessage, NextStep
-    from community.notifications.services import site_context
+    from community.mentorship.models import (
+        MentorshipEvent,
+        MentorshipGoal,
+        MentorshipMeeting,
+        MentorshipMessage,
+        NextStep,
+    )
 
     for email, bio, strengths, languages, capacity in DEMO_MENTORS:
         mentor = accounts.user_by_email(email)
@@ -417,10 +422,12 @@ def seed_mentoring():
     if mentoring.is_member(andres, medellin.id) and not db.session.scalar(
         sa.select(Mentorship.id).where(Mentorship.city_id == medellin.id).limit(1)
     ):
-        with site_context():  # the mentor's notice links to the request
-            mentoring.request_mentor(
-                andres, jorge, medellin, "Queremos diseñar nuestra primera evaluación de impacto (EVAL2)."
-            )
+        # Stored as the request form would store it, without the notice: e-mail needs SITE_URL, which a fresh
+        # production site may not have set yet when it loads the demo.
+        message = "Queremos diseñar nuestra primera evaluación de impacto (EVAL2)."
+        request = Mentorship(mentor_id=jorge.id, city_id=medellin.id, message=message, requested_by_id=andres.id)
+        request.events = [MentorshipEvent(actor_id=andres.id, action="requested", message=message)]
+        db.session.add(request)
     db.session.commit()
 
 
