@@ -62,11 +62,11 @@ def put_answer(base, headers, round_, version):
         return None, None
 
 
-def wait_for(condition, what, timeout=15):
+def wait_for(condition, what, seen, timeout=15):
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
+            raise AssertionError(f"waited {timeout} s for {what}; the writer's last answers: {seen[-20:]}")
         time.sleep(0.1)
 
 
@@ -139,7 +139,7 @@ def test_a_postgresql_restart_gets_503s_then_recovers_by_itself_and_loses_nothin
         prober.start()
         writer.start()
         try:
-            wait_for(lambda: acknowledged, "a first save before the restart")
+            wait_for(lambda: acknowledged, "a first save before the restart", writer_statuses)
             restart_postgres()
             restarted_at = time.monotonic()
             while time.monotonic() - restarted_at < RECOVERY_SECONDS:
@@ -148,7 +148,7 @@ def test_a_postgresql_restart_gets_503s_then_recovers_by_itself_and_loses_nothin
                 time.sleep(0.2)
             recovered_after = time.monotonic() - restarted_at
             saved_before = len(acknowledged)
-            wait_for(lambda: len(acknowledged) > saved_before, "a save after the recovery")
+            wait_for(lambda: len(acknowledged) > saved_before, "a save after the recovery", writer_statuses)
         finally:
             stop.set()
             prober.join()
