@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from community.core.errors import Conflict, NotAllowed, json_error
+from community.core.errors import Conflict, InputError, NotAllowed, json_error
 from community.core.pagination import page_args
 from community.extensions import csrf, db
 
@@ -50,6 +50,18 @@ def refused(error):
         fields = {key: str(value) for key, value in error.fields.items()}
         return json_error(status, message=next(iter(fields.values()), None), fields=fields)
     return validation_error(error.fields)
+
+
+def committed(action, status=200):
+    """Run a workflow that changes stored data: commit and answer what `action()` returns, or roll back and answer
+    its refusal (see `refused`), so nothing is half-written."""
+    try:
+        result = action()
+    except (InputError, Conflict, NotAllowed) as error:
+        db.session.rollback()
+        return refused(error)
+    db.session.commit()
+    return result, status
 
 
 def paginated(query, serialize, per_page=None):

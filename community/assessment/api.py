@@ -5,11 +5,11 @@ from flask import abort, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from community.api import bp, json_body, refused
+from community.api import bp, committed, json_body, refused
 from community.api.openapi import add_paths
 from community.assessment import framework, services
 from community.cities.models import City
-from community.core.errors import Conflict, InputError, NotAllowed, json_error
+from community.core.errors import Conflict
 from community.core.permissions import per_object, public, signed_in
 from community.extensions import db
 
@@ -176,26 +176,6 @@ def assessment_json(city, assessment, full=False):
     }
 
 
-def _city_assessment(slug, need="read"):
-    city = db.first_or_404(sa.select(City).where(City.slug == slug))
-    allowed = {"read": services.can_read, "write": services.can_write, "review": services.can_review}[need]
-    if not allowed(current_user, city):
-        return city, None
-    if need != "write":
-        return city, services.assessment_for_reading(city)
-    assessment = services.open_assessment(city)
-    db.session.commit()  # the answers made on first opening stay, whatever becomes of this request's change
-    return city, assessment
-
-
-def _answer(assessment, code):
-    plain = code.isascii() and code.isalnum() and len(code) <= 10
-    answer = services.answer_for_reading(assessment, code) if plain else None
-    if answer is None:
-        abort(404)
-    return answer
-
-
 FORBIDDEN = {
     "read": _l("Only the city's members, its mentors and admins can see its assessment."),
     "write": _l("Only the city's confirmed members can change its assessment."),
@@ -203,18 +183,34 @@ FORBIDDEN = {
 }
 
 
-def _forbidden(need):
-    return json_error(403, message=FORBIDDEN[need])
+def _city_assessment(slug, need="read"):
+    """The city and its assessment for those allowed (`need`: read, write or review); a 403 saying why for others."""
+    city = db.first_or_404(sa.select(City).where(City.slug == slug))
+    allowed = {"read": services.can_read, "write": services.can_write, "review": services.can_review}[need]
+    if not allowed(current_user, city):
+        abort(403, description=str(FORBIDDEN[need]))
+    if need != "write":
+        return city, services.assessment_for_reading(city)
+    assessment = services.open_assessment(city)
+    db.session.commit()  # the answers made on first opening stay, whatever becomes of this request's change
+    return city, assessment
+
+
+def _city_answer(slug, code, need):
+    """The city and its answer on criterion `code`; 404 for no such code."""
+    city, assessment = _city_assessment(slug, need)
+    plain = code.isascii() and code.isalnum() and len(code) <= 10
+    answer = services.answer_for_reading(assessment, code) if plain else None
+    if answer is None:
+        abort(404)
+    return city, answer
 
 
 @bp.get("/cities/<slug>/assessment")
 @per_object
 @signed_in
 def city_assessment(slug):
-    city, assessment = _city_assessment(slug)
-    if assessment is None:
-        return _forbidden("read")
-    return assessment_json(city, assessment)
+    return assessment_json(*_city_assessment(slug))
 
 
 @bp.put("/cities/<slug>/assessment/<code>")
@@ -222,19 +218,15 @@ def city_assessment(slug):
 @signed_in
 def put_answer(slug, code):
     """Set a criterion's status and notes. Send the `version` you read to have a stale edit refused (409)."""
-    city, assessment = _city_assessment(slug, "write")
-    if assessment is None:
-        return _forbidden("write")
-    answer = _answer(assessment, code)
+    city, answer = _city_answer(slug, code, "write")
     data = json_body()
-    try:
+
+    def save():
         version = services.parse_version(data.get("version"))
         services.update_answer(current_user, answer, data.get("status"), data.get("notes", answer.notes), version)
-    except (InputError, Conflict, NotAllowed) as error:
-        db.session.rollback()
-        return refused(error)
-    db.session.commit()
-    return answer_json(city, answer)
+        return answer_json(city, answer)
+
+    return committed(save)
 
 
 @bp.post("/cities/<slug>/assessment/<code>/evidence")
@@ -242,40 +234,31 @@ def put_answer(slug, code):
 @signed_in
 def post_evidence(slug, code):
     """A multipart `file` (with an optional `description`), or JSON `{url, description}`."""
-    city, assessment = _city_assessment(slug, "write")
-    if assessment is None:
-        return _forbidden("write")
-    answer = _answer(assessment, code)
-    try:
-        if request.mimetype == "multipart/form-data":
-            evidence = services.add_file(
-                current_user, answer, request.files.get("file"), request.form.get("description", "")
-            )
+    city, answer = _city_answer(slug, code, "write")
+    multipart = request.mimetype == "multipart/form-data"
+    data = request.form if multipart else json_body()
+
+    def add():
+        if multipart:
+            evidence = services.add_file(current_user, answer, request.files.get("file"), data.get("description", ""))
         else:
-            data = json_body()
             evidence = services.add_link(current_user, answer, data.get("url"), data.get("description", ""))
-    except (InputError, NotAllowed) as error:
-        db.session.rollback()
-        return refused(error)
-    db.session.commit()
-    return evidence_json(city, evidence), 201
+        return evidence_json(city, evidence)
+
+    return committed(add, 201)
 
 
 @bp.post("/cities/<slug>/assessment/<code>/submit")
 @per_object
 @signed_in
 def submit_answer(slug, code):
-    city, assessment = _city_assessment(slug, "write")
-    if assessment is None:
-        return _forbidden("write")
-    answer = _answer(assessment, code)
-    try:
+    city, answer = _city_answer(slug, code, "write")
+
+    def submit():
         services.submit(current_user, [answer])
-    except (InputError, NotAllowed) as error:
-        db.session.rollback()
-        return refused(error)
-    db.session.commit()
-    return answer_json(city, answer)
+        return answer_json(city, answer)
+
+    return committed(submit)
 
 
 @bp.post("/cities/<slug>/assessment/<code>/review")
@@ -283,20 +266,16 @@ def submit_answer(slug, code):
 @signed_in
 def review_answer(slug, code):
     """A mentor's verdict: `{verdict: accepted | changes_requested, comment}`."""
-    city, assessment = _city_assessment(slug, "review")
-    if assessment is None:
-        return _forbidden("review")
-    answer = _answer(assessment, code)
+    city, answer = _city_answer(slug, code, "review")
     data = json_body()
     if answer.id is None:
         return refused(Conflict(_l("This criterion is not waiting for a review."), "not_submitted"))
-    try:
+
+    def review():
         services.review(current_user, answer, data.get("verdict"), data.get("comment", ""))
-    except (InputError, Conflict, NotAllowed) as error:
-        db.session.rollback()
-        return refused(error)
-    db.session.commit()
-    return answer_json(city, answer, full=True)
+        return answer_json(city, answer, full=True)
+
+    return committed(review)
 
 
 _errors = {code: {"$ref": "#/components/responses/Error"} for code in ("400", "401", "403", "404", "409", "413", "422")}

@@ -6,11 +6,11 @@ from flask import abort, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from community.api import bp, json_body, paginated, refused
+from community.api import bp, committed, json_body, paginated, refused
 from community.api.openapi import add_paths
 from community.auth.models import User
 from community.cities.models import City
-from community.core.errors import Conflict, InputError, NotAllowed, json_error
+from community.core.errors import InputError, json_error
 from community.core.permissions import Role, per_object, role_required, signed_in
 from community.extensions import db
 from community.mentorship import services
@@ -120,13 +120,7 @@ def put_profile():
             "capacity": current.capacity,
             "accepting": current.accepting,
         }
-    try:
-        profile = services.save_profile(current_user, {**defaults, **data})
-    except (InputError, NotAllowed) as error:
-        db.session.rollback()
-        return refused(error)
-    db.session.commit()
-    return profile_json(profile)
+    return committed(lambda: profile_json(services.save_profile(current_user, {**defaults, **data})))
 
 
 @bp.get("/mentors")
@@ -167,13 +161,8 @@ def create_mentorship():
         problems["mentor_id"] = _l("Choose a mentor.")
     if problems:
         return refused(InputError(problems))
-    try:
-        mentorship = services.request_mentor(current_user, mentor, city, data.get("message", ""))
-    except (InputError, Conflict, NotAllowed) as error:
-        db.session.rollback()
-        return refused(error)
-    db.session.commit()
-    return mentorship_json(mentorship), 201
+    message = data.get("message", "")
+    return committed(lambda: mentorship_json(services.request_mentor(current_user, mentor, city, message)), 201)
 
 
 def _mentorship(mentorship_id):
@@ -192,53 +181,40 @@ def get_mentorship(mentorship_id):
     return mentorship_json(_mentorship(mentorship_id))
 
 
-def _workflow(mentorship_id, action, status=200):
-    """Run `action(mentorship, body)` and answer what it returns; refusals answer 403, 409 or 422."""
-    mentorship = _mentorship(mentorship_id)
-    data = json_body() if request.content_length else {}
-    try:
-        result = action(mentorship, data)
-    except (InputError, Conflict, NotAllowed) as error:
-        db.session.rollback()
-        return refused(error)
-    db.session.commit()
-    return result, status
+def _body():
+    return json_body() if request.content_length else {}
 
 
 @bp.post("/mentorships/<int:mentorship_id>/accept")
 @per_object
 @signed_in
 def accept_mentorship(mentorship_id):
-    def run(mentorship, data):
-        services.accept(current_user, mentorship, data.get("message", ""))
-        return mentorship_json(mentorship)
-
-    return _workflow(mentorship_id, run)
+    mentorship, data = _mentorship(mentorship_id), _body()
+    return committed(lambda: mentorship_json(services.accept(current_user, mentorship, data.get("message", ""))))
 
 
 @bp.post("/mentorships/<int:mentorship_id>/decline")
 @per_object
 @signed_in
 def decline_mentorship(mentorship_id):
-    def run(mentorship, data):
-        services.decline(current_user, mentorship, data.get("message", ""))
-        return mentorship_json(mentorship)
-
-    return _workflow(mentorship_id, run)
+    mentorship, data = _mentorship(mentorship_id), _body()
+    return committed(lambda: mentorship_json(services.decline(current_user, mentorship, data.get("message", ""))))
 
 
 @bp.post("/mentorships/<int:mentorship_id>/goals")
 @per_object
 @signed_in
 def add_goal(mentorship_id):
-    return _workflow(mentorship_id, lambda m, data: goal_json(services.add_goal(current_user, m, data)), 201)
+    mentorship, data = _mentorship(mentorship_id), _body()
+    return committed(lambda: goal_json(services.add_goal(current_user, mentorship, data)), 201)
 
 
 @bp.post("/mentorships/<int:mentorship_id>/meetings")
 @per_object
 @signed_in
 def log_meeting(mentorship_id):
-    return _workflow(mentorship_id, lambda m, data: meeting_json(services.log_meeting(current_user, m, data)), 201)
+    mentorship, data = _mentorship(mentorship_id), _body()
+    return committed(lambda: meeting_json(services.log_meeting(current_user, mentorship, data)), 201)
 
 
 _errors = {code: {"$ref": "#/components/responses/Error"} for code in ("400", "401", "403", "404", "409", "415", "422")}
