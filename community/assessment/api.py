@@ -1,17 +1,15 @@
 """JSON endpoints of the certification framework (GET /api/v1/framework) and of each city's assessment."""
 
-import sqlalchemy as sa
-from flask import abort, request, url_for
+from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from community.api import bp, committed, json_body, refused
 from community.api.openapi import add_paths
 from community.assessment import framework, services
-from community.cities.models import City
+from community.assessment import routes as pages
 from community.core.errors import Conflict
 from community.core.permissions import per_object, public, signed_in
-from community.extensions import db
 
 
 def criterion_json(criterion):
@@ -176,41 +174,17 @@ def assessment_json(city, assessment, full=False):
     }
 
 
-FORBIDDEN = {
-    "read": _l("Only the city's members, its mentors and admins can see its assessment."),
-    "write": _l("Only the city's confirmed members can change its assessment."),
-    "review": _l("Only the city's mentors and admins review its assessment."),
-}
-
-
-def _city_assessment(slug, need="read"):
-    """The city and its assessment for those allowed (`need`: read, write or review); a 403 saying why for others."""
-    city = db.first_or_404(sa.select(City).where(City.slug == slug))
-    allowed = {"read": services.can_read, "write": services.can_write, "review": services.can_review}[need]
-    if not allowed(current_user, city):
-        abort(403, description=str(FORBIDDEN[need]))
-    if need != "write":
-        return city, services.assessment_for_reading(city)
-    assessment = services.open_assessment(city)
-    db.session.commit()  # the answers made on first opening stay, whatever becomes of this request's change
-    return city, assessment
-
-
 def _city_answer(slug, code, need):
-    """The city and its answer on criterion `code`; 404 for no such code."""
-    city, assessment = _city_assessment(slug, need)
-    plain = code.isascii() and code.isalnum() and len(code) <= 10
-    answer = services.answer_for_reading(assessment, code) if plain else None
-    if answer is None:
-        abort(404)
-    return city, answer
+    """The city and its answer on criterion `code`, for those allowed; a 403 saying why, or a 404 for no such code."""
+    city, assessment = pages.city_assessment(slug, need, explain=True)
+    return city, pages.criterion_answer(assessment, code)
 
 
 @bp.get("/cities/<slug>/assessment")
 @per_object
 @signed_in
 def city_assessment(slug):
-    return assessment_json(*_city_assessment(slug))
+    return assessment_json(*pages.city_assessment(slug, explain=True))
 
 
 @bp.put("/cities/<slug>/assessment/<code>")

@@ -19,7 +19,7 @@ from community.cities.models import City
 from community.core import uploads
 from community.core.errors import Conflict, InputError
 from community.core.exports import csv_response
-from community.core.forms import LANGUAGE_NAMES
+from community.core.forms import LANGUAGE_NAMES, show_errors
 from community.core.permissions import admin_required, per_object, public, signed_in, staff_required
 from community.extensions import db, limiter
 from community.library.browse import case_list_query
@@ -111,12 +111,12 @@ def edit_texts(code):
 assessment_bp = Blueprint("assessment", __name__)
 
 
-def city_assessment(slug, need="read"):
-    """The city and its current assessment, for those allowed (`need`: read, write or review); others get 403."""
+def city_assessment(slug, need="read", explain=False):
+    """The city and its current assessment, for those allowed (`need`: read, write or review); others get 403,
+    saying why with `explain` (the API)."""
     city = db.first_or_404(sa.select(City).where(City.slug == slug))
-    allowed = {"read": services.can_read, "write": services.can_write, "review": services.can_review}[need]
-    if not allowed(current_user, city):
-        abort(403)
+    if not services.ALLOWED[need](current_user, city):
+        abort(403, description=str(services.REFUSALS[need]) if explain else None)
     if need != "write":
         return city, services.assessment_for_reading(city)
     assessment = services.open_assessment(city)
@@ -126,7 +126,7 @@ def city_assessment(slug, need="read"):
 
 def criterion_answer(assessment, code):
     """The answer on `code`: stored, or blank (not stored) where nobody has written yet; 404 for no such code."""
-    answer = services.answer_for_reading(assessment, code) if _plain_code(code) else None
+    answer = services.answer_for_reading(assessment, code)
     if answer is None:
         abort(404)
     return answer
@@ -228,20 +228,11 @@ def criterion(slug, code):
         return _criterion_page(city, assessment, answer, form=form, status=409)
     except InputError as error:
         db.session.rollback()
-        _form_errors(form, error)
+        show_errors(form, error)
         return _criterion_page(city, assessment, answer, form=form, status=422)
     db.session.commit()
     flash(_("Saved %(code)s.", code=answer.criterion.code), "success")
     return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code))
-
-
-def _form_errors(form, error):
-    for name, message in error.fields.items():
-        target = getattr(form, name, None)
-        if target is not None and isinstance(target.errors, list):
-            target.errors = [*target.errors, str(message)]
-        else:
-            flash(str(message), "error")
 
 
 @assessment_bp.route("/cities/<slug>/assessment/<code>/evidence", methods=["POST"])
@@ -264,7 +255,7 @@ def add_evidence(slug, code):
             services.add_link(current_user, answer, form.url.data, form.description.data)
     except InputError as error:  # an upload refused says its own status: 400, or 415 for the wrong type
         db.session.rollback()
-        _form_errors(form, error)
+        show_errors(form, error)
         return _criterion_page(city, assessment, answer, **forms, status=getattr(error, "status", 422))
     db.session.commit()
     flash(_("The evidence was added to %(code)s.", code=answer.criterion.code), "success")
@@ -364,7 +355,7 @@ def review(slug, code):
         services.review(current_user, answer, form.verdict.data, form.comment.data)
     except InputError as error:
         db.session.rollback()
-        _form_errors(form, error)
+        show_errors(form, error)
         return _criterion_page(city, assessment, answer, review_form=form, status=422)
     except Conflict as error:
         db.session.rollback()

@@ -79,29 +79,34 @@ def days_left(deadline, today=None):
 # --- who may do what ---------------------------------------------------------------------------------------------
 
 
-def is_member(user, city):
-    return bool(getattr(user, "is_authenticated", False) and user.confirmed_city and user.city_id == city.id)
-
-
 def can_read(user, city):
     """The city's confirmed members, its active mentors and admins; nobody else sees the assessment."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return user.is_admin or is_member(user, city) or mentorship.is_mentor_of(user, city.id)
+    return user.is_admin or mentorship.is_member(user, city.id) or mentorship.is_mentor_of(user, city.id)
 
 
 def can_write(user, city):
     """Only the city's confirmed members fill its assessment."""
-    return is_member(user, city)
+    return mentorship.is_member(user, city.id)
 
 
 def can_review(user, city):
     return bool(getattr(user, "is_authenticated", False)) and (user.is_admin or mentorship.is_mentor_of(user, city.id))
 
 
+# Why someone is refused, by what they asked to do (read, write or review).
+REFUSALS = {
+    "read": _l("Only the city's members, its mentors and admins can see its assessment."),
+    "write": _l("Only the city's confirmed members can change its assessment."),
+    "review": _l("Only the city's mentors and admins review its assessment."),
+}
+ALLOWED = {"read": can_read, "write": can_write, "review": can_review}
+
+
 def _require_write(user, city):
     if not can_write(user, city):
-        raise NotAllowed(_l("Only the city's confirmed members can change its assessment."))
+        raise NotAllowed(REFUSALS["write"])
 
 
 # --- opening the assessment --------------------------------------------------------------------------------------
@@ -192,6 +197,8 @@ def answer_for(assessment, code):
 
 def answer_for_reading(assessment, code):
     """The answer on `code` to show: the stored one, or a blank one that is not stored; None for no such code."""
+    if not (code.isascii() and code.isalnum() and len(code) <= 10):
+        return None
     if assessment.id is not None:
         answer = answer_for(assessment, code)
         if answer is not None:
@@ -431,7 +438,7 @@ def review(user, answer, verdict, comment):
     """A mentor's verdict on a submitted criterion; the city's members are told."""
     city = answer.assessment.city
     if not can_review(user, city):
-        raise NotAllowed(_l("Only the city's mentors and admins review its assessment."))
+        raise NotAllowed(REFUSALS["review"])
     problems = {}
     if verdict not in set(Verdict):
         problems["verdict"] = _l("Choose “accepted” or “changes requested”.")

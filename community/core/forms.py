@@ -1,5 +1,6 @@
 """Form pieces shared by every feature."""
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField
@@ -16,6 +17,16 @@ class EmptyForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that POST (sign out, delete, approve)."""
 
     submit = SubmitField(_l("Submit"))
+
+
+def show_errors(form, error):
+    """Put a workflow's refusal (an InputError's `fields`) on the form's fields; a field the form lacks is flashed."""
+    for name, message in error.fields.items():
+        target = getattr(form, name, None)
+        if target is not None and isinstance(getattr(target, "errors", None), list | tuple):
+            target.errors = [*target.errors, str(message)]
+        else:
+            flash(str(message), "error")
 
 
 def choices(pairs):

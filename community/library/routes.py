@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from community.core import uploads
-from community.core.forms import LANGUAGE_NAMES, EmptyForm
+from community.core.forms import LANGUAGE_NAMES, EmptyForm, show_errors
 from community.core.pagination import page_args
 from community.core.permissions import per_object, public, signed_in, staff_required
 from community.extensions import db
@@ -129,15 +129,6 @@ def export_json():
     )
 
 
-def _form_errors(form, error):
-    for field, message in error.fields.items():
-        target = getattr(form, field, None)
-        if target is not None and isinstance(getattr(target, "errors", None), list | tuple):
-            target.errors = [*target.errors, str(message)]
-        else:
-            flash(str(message), "error")
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @signed_in
 def create():
@@ -152,7 +143,7 @@ def create():
         try:
             case = services.create_case(current_user, services.clean_case_input(form.case_data()))
         except services.CaseInputError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
         except services.NotAllowed as error:
             abort(403, description=str(error.message))
         else:
@@ -204,7 +195,7 @@ def edit(case_slug):
         try:
             changed = services.update_case(case, current_user, services.clean_case_input(form.case_data()))
         except services.CaseInputError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
         except services.NotAllowed as error:
             abort(403, description=str(error.message))
         else:

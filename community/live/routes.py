@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from community.assessment.framework import practice_areas
 from community.core.exports import csv_response
-from community.core.forms import LANGUAGE_NAMES, EmptyForm
+from community.core.forms import LANGUAGE_NAMES, EmptyForm, show_errors
 from community.core.pagination import page_args
 from community.core.permissions import per_object, public, signed_in, staff_required
 from community.extensions import db, limiter
@@ -46,15 +46,6 @@ def index():
     )
 
 
-def _form_errors(form, error):
-    for field, message in error.fields.items():
-        target = getattr(form, field, None)
-        if target is not None and isinstance(target.errors, list):
-            target.errors = [*target.errors, str(message)]
-        else:
-            flash(str(message), "error")
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @staff_required
 def create():
@@ -68,7 +59,7 @@ def create():
             fields = services.clean_session_input(form.session_data(), creating=True)
             sessions = services.schedule(current_user, fields, weeks=form.repeat_weeks.data or 0)
         except services.LiveInputError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
         else:
             if len(sessions) > 1:
                 flash(_("%(count)d weekly sessions are scheduled.", count=len(sessions)), "success")
@@ -138,7 +129,7 @@ def edit(session_id):
             fields = services.clean_session_input(form.session_data(), creating=False)
             promoted = services.update(live, current_user, fields)
         except services.LiveInputError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
         else:
             flash(_("The session is saved."), "success")
             if promoted:

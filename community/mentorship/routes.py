@@ -11,6 +11,7 @@ from flask_login import current_user
 from community.auth.models import User
 from community.cities.models import City
 from community.core.errors import Conflict, InputError, NotAllowed
+from community.core.forms import show_errors
 from community.core.permissions import Role, per_object, role_required, signed_in
 from community.extensions import db
 from community.mentorship import services
@@ -94,8 +95,7 @@ def profile():
             )
         except InputError as error:
             db.session.rollback()
-            for name, message in error.fields.items():
-                getattr(form, name).errors = [*getattr(form, name).errors, str(message)]
+            show_errors(form, error)
         else:
             db.session.commit()
             flash(_("Your mentor profile was saved."), "success")

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from community.assessment.framework import practice_areas
 from community.cities.services import city_choices
-from community.core.forms import EmptyForm
+from community.core.forms import EmptyForm, show_errors
 from community.core.pagination import page_args
 from community.core.permissions import public, signed_in, staff_required
 from community.extensions import db
@@ -73,15 +73,6 @@ def index():
     )
 
 
-def _form_errors(form, error):
-    for field, message in error.fields.items():
-        target = getattr(form, field, None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = [*target.errors, str(message)] if isinstance(target.errors, list) else [str(message)]
-        else:
-            flash(str(message), "error")
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @signed_in
 def create():
@@ -93,7 +84,7 @@ def create():
         try:
             thread = services.create_thread(current_user, *form.question())
         except services.ThreadInputError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
         else:
             flash(_("Your question is posted."), "success")
             return redirect(url_for("threads.show", thread_id=thread.id))
@@ -147,7 +138,7 @@ def reply(thread_id):
         except services.NotAllowed as error:
             abort(403, description=str(error.message))
         except services.ThreadInputError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
         else:
             return redirect(url_for("threads.show", thread_id=thread.id, _anchor=f"post-{post.id}"))
     # Show the thread again with the text kept in the form and the reason it was refused.
@@ -172,7 +163,7 @@ def edit(thread_id):
         try:
             services.edit_thread(thread, current_user, *form.question())
         except services.ThreadInputError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
         else:
             flash(_("Your question is saved."), "success")
             return redirect(url_for("threads.show", thread_id=thread.id))
@@ -195,7 +186,7 @@ def edit_post(post_id):
         except services.NotAllowed as error:
             abort(403, description=str(error.message))
         except services.ThreadInputError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
         else:
             return redirect(url_for("threads.show", thread_id=post.thread_id, _anchor=f"post-{post.id}"))
     status = 400 if form.is_submitted() else 200
