@@ -157,8 +157,9 @@ class LiveSocket:
         self.client.on("connect_error", self._refused, namespace=NAMESPACE)
         self.client.on("disconnect", self._disconnected, namespace=NAMESPACE)
 
-    def _event(self, event):
-        self.events.append((time.monotonic(), event))
+    def _event(self, *events):  # several at once when the room is busy
+        now = time.monotonic()
+        self.events.extend((now, event) for event in events)
 
     def _presence(self, _presence):
         self.presence += 1

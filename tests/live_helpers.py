@@ -72,8 +72,8 @@ def ack(sio, event, session_id, **data):
 
 
 def events(sio, kind="event"):
-    """The payloads of the `kind` messages received since last asked."""
-    return [m["args"][0] for m in sio.get_received(NAMESPACE) if m["name"] == kind]
+    """The payloads of the `kind` messages received since last asked (a batch of events counts each)."""
+    return [payload for m in sio.get_received(NAMESPACE) if m["name"] == kind for payload in m["args"]]
 
 
 class RoomClient:
@@ -89,9 +89,9 @@ class RoomClient:
             base, namespaces=[NAMESPACE], auth={"token": token}, transports=["websocket"], wait_timeout=10
         )
 
-    def _on_event(self, event):
+    def _on_event(self, *events):
         with self.arrived:
-            self.received.append(event)
+            self.received.extend(events)
             self.arrived.notify_all()
 
     def call(self, name, **data):

@@ -1,5 +1,6 @@
 """The live room on Socket.IO namespace /live: who may join, every event with its rules, the log and replay."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from community.auth import services as accounts
 from community.auth.models import User
 from community.core.models import utcnow
 from community.extensions import db
-from community.live import services
+from community.live import broadcast, services
 from community.live.events import heartbeat, resync_rooms
 from community.live.models import (
     Attendance,
@@ -294,6 +295,52 @@ def test_an_anonymous_question_hides_the_asker_from_everyone_but_the_host(app, r
         next(e for e in replay_host["events"] if e["type"] == "question")["data"]["author"]["id"]
         == room.people["ana"].id
     )
+
+
+def batches(sio):
+    """The `event` messages received since last asked, each as the list of the events it carried."""
+    return [m["args"] for m in sio.get_received(NAMESPACE) if m["name"] == "event"]
+
+
+def quiet_then_batching(app, seconds=0.3):
+    """Let the room's last send age past the interval, then batch events that come within `seconds`."""
+    time.sleep(seconds + 0.05)
+    app.config["LIVE_BATCH_SECONDS"] = seconds
+
+
+def test_a_busy_room_sends_its_events_together_in_order(app, room):
+    host, ana, beto = room.started()
+    quiet_then_batching(app)
+    first = ack(ana, "chat", room.id, text="um")["seq"]
+    second = ack(beto, "chat", room.id, text="dois")["seq"]
+    third = ack(ana, "chat", room.id, text="três")["seq"]
+    for sio in (host, ana, beto):
+        assert [[e["seq"] for e in batch] for batch in batches(sio)] == [[first]], "after a quiet moment: at once"
+    time.sleep(0.5)
+    for sio in (host, ana, beto):
+        assert [[(e["seq"], e["data"]["text"]) for e in batch] for batch in batches(sio)] == [
+            [(second, "dois"), (third, "três")]
+        ]
+    # A reconnecting page still gets each of them once from the log.
+    replay = ack(room.connect("beto"), "join", room.id, after_seq=first - 1)
+    assert [e["seq"] for e in replay["events"]] == [first, second, third]
+
+
+def test_in_a_batch_the_host_and_the_others_each_see_their_own_view(app, room):
+    host, ana, beto = room.started()
+    quiet_then_batching(app)
+    ack(beto, "chat", room.id, text="antes")
+    asked = ack(ana, "question", room.id, text="Pergunta sensível", anonymous=True)["seq"]
+    after = ack(beto, "chat", room.id, text="depois")["seq"]
+    time.sleep(0.5)
+    seen = {"host": batches(host), "ana": batches(ana), "beto": batches(beto)}
+    for batches_seen in seen.values():
+        assert [[e["seq"] for e in batch] for batch in batches_seen] == [[asked - 1], [asked, after]]
+    assert seen["host"][1][0]["data"]["author"]["name"] == "Ana Souza"
+    for who in ("ana", "beto"):
+        question = seen[who][1][0]
+        assert question["data"]["author"] is None and question["actor"] is None
+        assert seen[who][1][1]["data"]["text"] == "depois"
 
 
 @pytest.mark.parametrize("anonymous", ["yes", 1, None])
@@ -647,9 +694,9 @@ def test_after_a_queue_outage_each_room_here_hears_its_last_seq_and_who_is_there
     [("live:7", 7), ("live:7:host", None), ("live:7:audience", None), ("live:", None), ("x:7", None), ("7", None)],
 )
 def test_a_rooms_name_gives_back_its_session(name, session_id):
-    assert services.room_session_id(name) == session_id
+    assert broadcast.room_session_id(name) == session_id
     if session_id:
-        assert services.room_session_id(services.room(session_id)) == session_id
+        assert broadcast.room_session_id(broadcast.room(session_id)) == session_id
 
 
 # --- presence when a process dies ---------------------------------------------------------------------------------

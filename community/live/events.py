@@ -26,8 +26,9 @@ from community.core.message_queue import RedisQueue
 from community.core.permissions import SIGNED_IN, access
 from community.extensions import db, socketio
 from community.live import services
+from community.live.broadcast import NAMESPACE, room, room_session_id
 from community.live.models import LiveSession
-from community.live.services import NAMESPACE, RoomError
+from community.live.services import RoomError
 
 _JOINED = "live_sessions"  # the sessions this socket has joined, in its Socket.IO session
 _limiter = MovingWindowRateLimiter(MemoryStorage())
@@ -108,8 +109,8 @@ class LiveNamespace(Namespace):
             db.session.rollback()
             return error.ack()
         # Join before reading the log: an event stored meanwhile comes both ways, and the client keeps it once.
-        join_room(services.room(live.id))
-        join_room(services.room(live.id, "host" if user.id == live.host_id else "audience"))
+        join_room(room(live.id))
+        join_room(room(live.id, "host" if user.id == live.host_id else "audience"))
         joined = session.get(_JOINED, [])
         if live.id not in joined:
             session[_JOINED] = [*joined, live.id]
@@ -133,7 +134,7 @@ class LiveNamespace(Namespace):
             return _error("not_joined", _l("Join the session's room first."))
         session[_JOINED] = [sid for sid in joined if sid != session_id]
         for part in (None, "host", "audience"):
-            leave_room(services.room(session_id, part))
+            leave_room(room(session_id, part))
         for changed in services.leave(request.sid, session_id):
             announce_presence(changed)
         return {"ok": True}
@@ -244,7 +245,7 @@ def _emit_presence(session_id, here_only=False):
     people = services.participants(live)
     # last_seq says how recent the list is: a client that has applied later events keeps what it shows.
     presence = {"participants": people, "count": len(people), "last_seq": live.last_seq}
-    socketio.emit("presence", presence, to=services.room(session_id), namespace=NAMESPACE, ignore_queue=here_only)
+    socketio.emit("presence", presence, to=room(session_id), namespace=NAMESPACE, ignore_queue=here_only)
 
 
 def _rooms_here():
@@ -252,7 +253,7 @@ def _rooms_here():
     rooms = dict(socketio.server.manager.rooms.get(NAMESPACE, {}))  # a copy: sockets come and go meanwhile
     here = {}
     for name, sockets in rooms.items():
-        session_id = services.room_session_id(name)
+        session_id = room_session_id(name)
         if session_id is not None:
             here[session_id] = list(sockets)
     return here
@@ -269,7 +270,7 @@ def resync_rooms(app):
             for live in db.session.scalars(sa.select(LiveSession).where(LiveSession.id.in_(session_ids))).all():
                 sync = {"session_id": live.id, "last_seq": live.last_seq}
                 # Only to this process's sockets: every process resyncs its own.
-                socketio.emit("sync", sync, to=services.room(live.id), namespace=NAMESPACE, ignore_queue=True)
+                socketio.emit("sync", sync, to=room(live.id), namespace=NAMESPACE, ignore_queue=True)
                 _emit_presence(live.id, here_only=True)
         finally:
             db.session.remove()

@@ -28,7 +28,8 @@ from community.core.models import utcnow
 from community.core.permissions import Role
 from community.core.time import is_timezone
 from community.core.urls import path_for
-from community.extensions import db, socketio
+from community.extensions import db
+from community.live import broadcast
 from community.live.models import (
     Attendance,
     CalendarFeed,
@@ -46,7 +47,6 @@ from community.live.models import (
 from community.notifications.services import notify
 from community.search import services as search
 
-NAMESPACE = "/live"
 TITLE_MAX = 200
 AGENDA_MAX = 20_000
 CAPACITY_MAX = 5_000
@@ -626,18 +626,6 @@ def _lock_row(live):
     db.session.refresh(live, with_for_update=True)
 
 
-def room(session_id, part=None):
-    """Every socket in the room joins live:<id>; the host's sockets also live:<id>:host, the others
-    live:<id>:audience, so a few events can show the host more (who asked anonymously, the running poll)."""
-    return f"live:{session_id}" if part is None else f"live:{session_id}:{part}"
-
-
-def room_session_id(name):
-    """The session whose whole room is called `name` (see room), or None for any other room."""
-    prefix, _sep, number = name.partition(":") if isinstance(name, str) else ("", "", "")
-    return int(number) if prefix == "live" and number.isdigit() else None
-
-
 def person_json(user, live=None):
     """A person as the room shows them; `host` is said when the session is given."""
     person = {
@@ -653,8 +641,12 @@ def person_json(user, live=None):
 
 def event_json(event, actor, for_host):
     """What a viewer sees of an event: the host sees it whole; others lose anonymous authors and running counts."""
+    return event_view(event, person_json(actor) if actor is not None else None, for_host)
+
+
+def event_view(event, actor_data, for_host):
+    """event_json for an actor already shown as person_json (or None)."""
     data = dict(event.payload)
-    actor_data = person_json(actor) if actor is not None else None
     if not for_host:
         if event.type == "question" and data.get("anonymous"):
             data["author"] = None
@@ -704,15 +696,75 @@ def room_change(live):
         yield record
         db.session.commit()
         for event, actor in recorded:
-            _broadcast(live, event, actor)
+            _broadcast(live.id, event, person_json(actor) if actor is not None else None)
 
 
-def _broadcast(live, event, actor):
-    if _needs_two_views(event):
-        socketio.emit("event", event_json(event, actor, True), to=room(live.id, "host"), namespace=NAMESPACE)
-        socketio.emit("event", event_json(event, actor, False), to=room(live.id, "audience"), namespace=NAMESPACE)
+def _append(session_id, type, entries, conditions):
+    """Store events that change nothing but the log (chat messages), one per (actor_id, data) in `entries`, with
+    consecutive seqs; return them in order, or None, storing nothing, when `conditions` on the session's row do not
+    hold. The caller holds the room's lock and broadcasts the events.
+
+    On PostgreSQL raising the counter and storing the events are one statement outside any transaction, so the row
+    is locked only while the database runs it: other processes never wait on this one's round trips.
+    """
+    now, count = utcnow(), len(entries)
+    bumped = (
+        sa.update(LiveSession)
+        .where(LiveSession.id == session_id, *conditions)
+        .values(last_seq=LiveSession.last_seq + count)
+        .returning(LiveSession.last_seq)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        bumped = bumped.cte("bumped")
+        items = sa.values(
+            sa.column("number", sa.Integer),
+            sa.column("actor_id", sa.Integer),
+            sa.column("payload", SessionEvent.payload.type),
+            name="items",
+        ).data([(number, actor_id, data) for number, (actor_id, data) in enumerate(entries, 1)])
+        stored = (
+            sa.insert(SessionEvent)
+            .from_select(
+                ["session_id", "seq", "type", "actor_id", "payload", "created_at"],
+                sa.select(
+                    sa.literal(session_id),
+                    bumped.c.last_seq - count + items.c.number,
+                    sa.literal(type, SessionEvent.type.type),
+                    items.c.actor_id,
+                    items.c.payload,
+                    sa.literal(now, SessionEvent.created_at.type),
+                ).select_from(bumped.join(items, sa.true())),
+            )
+            .returning(SessionEvent.id, SessionEvent.seq)
+        )
+        connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        rows = sorted(connection.execute(stored).all(), key=lambda row: row.seq)
+        db.session.commit()  # gives the connection back; the statement was committed when it ran
     else:
-        socketio.emit("event", event_json(event, actor, True), to=room(live.id), namespace=NAMESPACE)
+        last_seq = db.session.execute(bumped.execution_options(synchronize_session=False)).scalar()
+        rows = []
+        if last_seq is not None:
+            for number, (actor_id, data) in enumerate(entries, 1):
+                event = SessionEvent(
+                    session_id=session_id, seq=last_seq - count + number, type=type, actor_id=actor_id, payload=data
+                )
+                db.session.add(event)
+                db.session.flush()
+                rows.append((event.id, event.seq))
+        db.session.commit()
+    if not rows:
+        return None
+    events = []
+    for (event_id, seq), (actor_id, data) in zip(rows, entries, strict=True):
+        event = SessionEvent(id=event_id, session_id=session_id, seq=seq, type=type, actor_id=actor_id, payload=data)
+        event.created_at = now
+        events.append(event)
+    return events
+
+
+def _broadcast(session_id, event, actor_data):
+    audience_view = event_view(event, actor_data, False) if _needs_two_views(event) else None
+    broadcast.send(session_id, event_view(event, actor_data, True), audience_view)
 
 
 def events_after(live, viewer, after_seq=0, limit=None):
@@ -914,13 +966,84 @@ def end(live, user):
         return record("end", user, {})
 
 
+class _Chat:
+    """A chat message waiting for the room's lock (see chat)."""
+
+    def __init__(self, user, text, by_host):
+        self.actor_id, self.actor_data, self.text, self.by_host = user.id, person_json(user), text, by_host
+        self.event = self.error = None
+        self.done = False
+
+
+_chats_waiting = defaultdict(list)  # session id -> chat messages waiting to be stored, in the order they came
+
+
 def chat(live, user, text):
+    """A chat message is only an entry in the log: the busiest event, stored in batches.
+
+    Messages wait in line for the room's lock; whoever gets it stores every message waiting for that room at once
+    (one statement, see _append) and broadcasts them, and the others find theirs done. A busy room thus costs a
+    round trip to the database per batch, not per message.
+    """
     text = _clean_text(text, _l("Send the message as text."))
-    with room_change(live) as record:
-        _require_live(live)
-        if live.chat_locked and user.id != live.host_id:
-            raise RoomError("chat_locked", _l("The host has locked the chat."))
-        return record("chat", user, {"text": text})
+    # Read before the lock: taking it ends the transaction, and nothing under it should wait on another query.
+    mine, session_id = _Chat(user, text, by_host=user.id == live.host_id), live.id
+    with _locks_guard:
+        _chats_waiting[session_id].append(mine)
+    with room_lock(session_id):
+        if not mine.done:
+            with _locks_guard:
+                batch = _chats_waiting.pop(session_id)
+            _store_chats(session_id, batch)
+    if mine.error is not None:
+        raise mine.error
+    return mine.event
+
+
+def _store_chats(session_id, batch):
+    """Store and broadcast a batch of chat messages, or give each its refusal; every one of them ends done."""
+    try:
+        _store_allowed_chats(session_id, batch)
+    except Exception as error:
+        for c in batch:
+            if c.event is None and c.error is None:
+                c.error = error
+        raise
+    finally:
+        for c in batch:
+            c.done = True
+
+
+def _store_allowed_chats(session_id, batch):
+    live_now = [LiveSession.status == SessionStatus.LIVE]
+    unlocked = [*live_now, LiveSession.chat_locked.is_(False)]
+    writing = batch
+    events = _append(session_id, "chat", _chat_entries(batch), live_now if all(c.by_host for c in batch) else unlocked)
+    if events is None:  # nothing stored: the session is not live, or its chat is locked (the host may still write)
+        try:
+            _require_live(db.session.get(LiveSession, session_id))
+        except RoomError as error:
+            refusal, writing = error, []
+        else:
+            refusal, writing = (
+                RoomError("chat_locked", _l("The host has locked the chat.")),
+                [c for c in batch if c.by_host],
+            )
+        for c in batch:
+            if c not in writing:
+                c.error = refusal
+        events = _append(session_id, "chat", _chat_entries(writing), live_now) if writing else []
+        if events is None:  # it ended meanwhile
+            for c in writing:
+                c.error = RoomError("ended", _l("The session has ended."))
+            writing, events = [], []
+    for c, event in zip(writing, events, strict=True):
+        c.event = event
+        _broadcast(session_id, event, c.actor_data)
+
+
+def _chat_entries(chats):
+    return [(c.actor_id, {"text": c.text}) for c in chats]
 
 
 def ask(live, user, text, anonymous=False):

@@ -221,11 +221,15 @@
     state.rejoinTimer = window.setTimeout(join, delay);
   }
 
-  // A live event: applied when it is the next one, dropped when the join answer had it, kept while earlier ones
-  // are missing (and those are asked for again).
-  function receive(event) {
-    if (!event || typeof event.seq !== "number" || event.seq <= state.lastSeq || state.removed) return;
-    state.buffer.push(event);
+  // Live events, one or several at once (a busy room sends them together): each is applied when it is the next
+  // one, dropped when the join answer had it, kept while earlier ones are missing (and those are asked for again).
+  function receive() {
+    if (state.removed) return;
+    var fresh = Array.prototype.filter.call(arguments, function (event) {
+      return event && typeof event.seq === "number" && event.seq > state.lastSeq;
+    });
+    if (!fresh.length) return;
+    Array.prototype.push.apply(state.buffer, fresh);
     if (state.joined && !state.joining) drain();
   }
 

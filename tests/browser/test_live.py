@@ -52,9 +52,13 @@ DROP_NEXT_CHAT = """() => {
   const [deliver] = socket.listeners("event");
   socket.off("event", deliver);
   let dropped = false;
-  socket.on("event", (event) => {
-    if (!dropped && event.type === "chat") { dropped = window.__droppedSeq = event.seq; return; }
-    deliver(event);
+  socket.on("event", (...events) => {
+    const kept = events.filter((event) => {
+      if (dropped || event.type !== "chat") return true;
+      dropped = window.__droppedSeq = event.seq;
+      return false;
+    });
+    if (kept.length) deliver(...kept);
   });
 }"""
 

@@ -65,11 +65,12 @@ class Page:
         self.stopped.set()
         self.client.disconnect()
 
-    def _on_event(self, event):
+    def _on_event(self, *events):
         with self.changed:
-            if event["seq"] > self.last_seq:
-                self.buffer.setdefault(event["seq"], event)
-                self._drain()
+            for event in events:
+                if event["seq"] > self.last_seq:
+                    self.buffer.setdefault(event["seq"], event)
+            self._drain()
 
     def _on_sync(self, sync):
         if sync.get("session_id") == self.session_id and sync.get("last_seq", 0) > self.last_seq:
