@@ -132,6 +132,12 @@ class Stop(Exception):
     """The coordinator ends the run early."""
 
 
+async def acked(call):
+    """The answer of a call and when it came (time.monotonic())."""
+    answer = await call
+    return answer, time.monotonic()
+
+
 def timed_out(error):
     return isinstance(error, TimeoutError | socketio.exceptions.TimeoutError)
 
@@ -326,7 +332,8 @@ class ClientProcess:
             cpu, wall = time.process_time() - cpu, time.monotonic() - wall
             self.pipe.send(("sent", {"rows": rows, "cpu_seconds": cpu, "cpu_share": cpu / wall}))
             expected = await self.receive("expect")
-            self.pipe.send(("result", await self.collect(set(expected["seqs"]), expected["timeout"])))
+            result = await self.collect(set(expected["seqs"]), expected["timeout"], expected.get("origins"))
+            self.pipe.send(("result", result))
             await self.receive("close")
         except Stop:
             pass
@@ -366,15 +373,19 @@ class ClientProcess:
                 await asyncio.sleep(max(0.0, start_at + offset - time.monotonic()))
                 sent = time.monotonic()
                 chat = {"session_id": self.spec["session_id"], "text": f"bench {sock.index} {number} {sent:.6f}"}
-                pending.append((number, sent, asyncio.create_task(sock.call("chat", chat, self.spec["timeout"]))))
+                pending.append(
+                    (number, sent, asyncio.create_task(acked(sock.call("chat", chat, self.spec["timeout"]))))
+                )
             rows = []
             for number, sent, ack in pending:
                 try:
-                    answer = await ack
+                    answer, answered = await ack
                 except (socketio.exceptions.SocketIOError, TimeoutError) as error:
                     answer = error
                 if isinstance(answer, dict) and answer.get("ok"):
-                    rows.append({"number": number, "sent": sent, "seq": answer.get("seq")})
+                    rows.append(
+                        {"number": number, "sent": sent, "seq": answer.get("seq"), "ack_ms": (answered - sent) * 1000}
+                    )
                 else:
                     rows.append({"number": number, "sent": sent, "error": repr(answer)})
             return rows
@@ -397,8 +408,11 @@ class ClientProcess:
         ]
         return results
 
-    async def collect(self, expected, timeout):
-        """Wait until every open socket has every expected seq (or the timeout), then check each socket's stream."""
+    async def collect(self, expected, timeout, origins=None):
+        """Wait until every open socket has every expected seq (or the timeout), then check each socket's stream.
+
+        `origins` maps a seq to the server whose client sent it, when there are several: each server must send its
+        own events in order (`out_of_order_per_server`), while the servers' streams may interleave."""
         deadline = time.monotonic() + timeout
         started = time.monotonic()
         while time.monotonic() < deadline:
@@ -407,6 +421,7 @@ class ClientProcess:
             await asyncio.sleep(0.25)
         waited = time.monotonic() - started
         latencies, lost, duplicated, out_of_order, sockets, closed = [], 0, 0, 0, 0, []
+        out_of_order_per_server = 0
         page = {"out_of_order": 0, "shown_twice": 0, "lost": 0, "holes_fetched": 0}
         page["held_back_ms"] = collections.Counter()
         for sock in self.sockets.values():
@@ -415,13 +430,18 @@ class ClientProcess:
             sockets += 1
             if not sock.open:
                 closed.append(f"client {sock.index}: {sock.closed_reason}")
-            seen, previous = set(), None
+            seen, previous, previous_from = set(), None, {}
             for seq, _type, arrived, sent in sock.deliveries():
                 if seq in seen:
                     duplicated += 1
                     continue
                 if previous is not None and (not isinstance(seq, int) or seq <= previous):
                     out_of_order += 1
+                if origins and seq in origins:
+                    server = origins[seq]
+                    if previous_from.get(server, -1) >= seq:
+                        out_of_order_per_server += 1
+                    previous_from[server] = seq
                 seen.add(seq)
                 previous = seq if isinstance(seq, int) else previous
                 if seq in expected and sent is not None:
@@ -437,6 +457,7 @@ class ClientProcess:
             "lost": lost,
             "duplicated": duplicated,
             "out_of_order": out_of_order,
+            "out_of_order_per_server": out_of_order_per_server,
             "sockets": sockets,
             "closed": closed,
             "presence_updates": sum(sock.presence for sock in self.sockets.values()),

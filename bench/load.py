@@ -22,9 +22,11 @@ RATELIMIT_STORAGE_URI=memory://, INSTANCE_PATH in the temporary directory and PO
    and each sends one `chat` every --interval seconds for --duration seconds, the starts staggered so that the
    chats are spread evenly over time (clients x 1/interval chats a second in all). The text carries the send time
    (time.monotonic(), shared by all processes of the machine); the latency of a delivery ends when a receiver's
-   `event` handler has it. Figures: p50/p90/p99/max latency over every (socket, chat); lost (an acknowledged seq a
-   socket never got within --drain-timeout after the last chat), duplicated and out of order (by seq, per socket,
-   as the events arrived: each process broadcasts after its own commit, so the two processes' events interleave);
+   `event` handler has it (events come one or several to a message: the room batches, LIVE_BATCH_SECONDS). Figures:
+   p50/p99 from sending a chat to its ack; p50/p90/p99/max latency over every (socket, chat); lost (an acknowledged
+   seq a socket never got within --drain-timeout after the last chat), duplicated and out of order (by seq, per
+   socket, as the events arrived: each process broadcasts after its own commit, so the two processes' events
+   interleave), and out of order per server (a server's own events, those its clients sent, must keep their order);
    `page_view`, the same streams as the room page shows them after its buffer (live_fanout.page_view: next seq only,
    repeats dropped, later events held back after a gap, the hole asked for with `join` after a second): out of
    order, shown twice and lost there, and how many events were held back and for how long (p50/p99/max);
@@ -300,11 +302,19 @@ def measure_live(args, workdir, channel):
         sent = [row for report in reports for row in report["rows"]]
         acked = sorted(row["seq"] for row in sent if "seq" in row)
         log(f"live: {len(acked)} of {len(sent)} chats acknowledged; waiting for deliveries")
-        clients.tell("expect", {"seqs": acked, "timeout": args.drain_timeout})
+        # Which server stored each chat: the one its sender talks to (the client processes are in server order).
+        origins = {
+            row["seq"]: number // args.client_processes
+            for number, report in enumerate(reports)
+            for row in report["rows"]
+            if "seq" in row
+        }
+        clients.tell("expect", {"seqs": acked, "timeout": args.drain_timeout, "origins": origins})
         results = clients.gather("result", args.drain_timeout + 120)
         memory_end = [worker_memory(server) for server in pair]
     latencies = sorted(value for result in results for _seq, value in result["latencies_ms"])
     send_errors = [row["error"] for row in sent if "error" in row]
+    ack_times = sorted(row["ack_ms"] for row in sent if "ack_ms" in row)  # from sending a chat to its ack
     closed = [reason for result in results for reason in result["closed"]]
     sockets = sum(result["sockets"] for result in results)
 
@@ -319,6 +329,8 @@ def measure_live(args, workdir, channel):
         "chats_per_second": round(args.clients / args.interval, 1),
         "chats_sent": len(sent),
         "acked": len(acked),
+        "ack_p50_ms": round(live.percentile(ack_times, 0.50), 1) if ack_times else None,
+        "ack_p99_ms": round(live.percentile(ack_times, 0.99), 1) if ack_times else None,
         "send_errors": len(send_errors),
         "deliveries": len(latencies),
         "expected_deliveries": len(acked) * sockets,
@@ -329,6 +341,7 @@ def measure_live(args, workdir, channel):
         "lost": sum(result["lost"] for result in results),
         "duplicated": sum(result["duplicated"] for result in results),
         "out_of_order": sum(result["out_of_order"] for result in results),
+        "out_of_order_per_server": sum(result["out_of_order_per_server"] for result in results),
         "page_view": live.page_summary(results),
         "disconnected": len(closed),
         "workers_memory_mb": [

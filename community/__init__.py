@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -151,7 +152,8 @@ def load_user(user_id):
     user_part, _sep, token = user_id.partition(":")
     if not user_part.isdigit():
         return None
-    user = db.session.get(User, int(user_part))
+    # With the city, shown beside the name in many places (and in every live room event).
+    user = db.session.get(User, int(user_part), options=[so.joinedload(User.city)])
     if user is None or not token or not secrets.compare_digest(user.session_token, token):
         return None
     return user

@@ -1,11 +1,12 @@
 """Who is behind a Socket.IO connection: authentication on connect, re-checked on every event."""
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import g, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from community.auth.models import ApiToken
+from community.auth.models import ApiToken, User
 from community.extensions import db, socketio
 
 _TOKEN_KEY = "socket_token_hash"  # noqa: S105 (a session key, not a secret)
@@ -51,7 +52,12 @@ def socket_user():
     digest = session.get(_TOKEN_KEY)
     user = None
     if digest:
-        token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest))
+        # With its user and their city, which the room shows: one query.
+        token = db.session.scalar(
+            sa.select(ApiToken)
+            .where(ApiToken.token_hash == digest)
+            .options(so.joinedload(ApiToken.user).joinedload(User.city))
+        )
         user = token.user if token is not None and token.is_valid else None
     elif current_user.is_authenticated:
         user = current_user._get_current_object()

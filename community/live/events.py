@@ -42,16 +42,23 @@ def _error(code, message):
 
 def _caller_and_session(data):
     """The user behind this event and the session its payload names, or a RoomError saying what is wrong."""
+    user, live, _known = _caller_and_room(data)
+    return user, live
+
+
+def _caller_and_room(data):
+    """_caller_and_session, and (attendance, registered) from services.room_for, for check_entry."""
     user = socket_user()
     if user is None:
         raise RoomError("unauthorized", _l("Please sign in to continue."))
     if not isinstance(data, dict):
         raise RoomError("invalid", _l("Send an object with the session_id."))
     session_id = services.as_id(data.get("session_id"))
-    live = db.session.get(LiveSession, session_id) if session_id else None
-    if live is None:
+    found = services.room_for(session_id, user) if session_id else None
+    if found is None:
         raise RoomError("not_found", _l("We could not find that session."))
-    return user, live
+    live, attendance, registered = found
+    return user, live, (attendance, registered)
 
 
 def room_event(handler):
@@ -65,11 +72,11 @@ def room_event(handler):
         if not _limiter.hit(limit, "live", request.sid):
             return _error("rate_limited", _l("Slow down: too many messages at once."))
         try:
-            user, live = _caller_and_session(data)
+            user, live, known = _caller_and_room(data)
             if live.id not in session.get(_JOINED, []):
                 raise RoomError("not_joined", _l("Join the session's room first."))
             if live.host_id != user.id:
-                services.check_entry(live, user)
+                services.check_entry(live, user, known)
             return {"ok": True, **(handler(self, live, user, data) or {})}
         except RoomError as error:
             db.session.rollback()

@@ -785,15 +785,41 @@ def attendance_of(live, user):
     return db.session.get(Attendance, (live.id, user.id))
 
 
-def check_entry(live, user):
-    """Raise RoomError unless `user` may come into the room now."""
+def room_for(session_id, user):
+    """The session, `user`'s attendance in it (or None) and whether they are registered, in one query: what every
+    room event checks (see check_entry). None when there is no such session."""
+    registered = (
+        sa.select(Registration.id)
+        .where(
+            Registration.session_id == LiveSession.id,
+            Registration.user_id == user.id,
+            Registration.status == RegistrationStatus.REGISTERED,
+        )
+        .exists()
+    )
+    here = sa.and_(Attendance.session_id == LiveSession.id, Attendance.user_id == user.id)
+    return db.session.execute(
+        sa.select(LiveSession, Attendance, registered).outerjoin(Attendance, here).where(LiveSession.id == session_id)
+    ).first()
+
+
+def check_entry(live, user, known=None):
+    """Raise RoomError unless `user` may come into the room now; return their attendance (or None).
+
+    `known` is (attendance, registered) as room_for found them, which saves asking again.
+    """
     if live is None:
         raise RoomError("not_found", _l("We could not find that session."))
     if live.status == SessionStatus.CANCELLED:
         raise RoomError("cancelled", _l("This session was cancelled."))
-    if not can_enter(live, user):
+    attendance, registered = known or (None, None)
+    if registered is None:
+        allowed = can_enter(live, user)
+        attendance = attendance_of(live, user)
+    else:
+        allowed = user.id == live.host_id or is_staff(user) or registered
+    if not allowed:
         raise RoomError("forbidden", _l("Register for this session to come into its room."))
-    attendance = attendance_of(live, user)
     if attendance is not None and attendance.removed_at is not None:
         raise RoomError("removed", _l("The host removed you from this session."))
     return attendance
