@@ -235,6 +235,102 @@ def test_chat_text_is_stored_as_text_and_never_as_markup(room):
     assert events(beto)[0]["data"] == {"text": "<img src=x onerror=alert(1)>"}
 
 
+def chats_in_line(app, room, *who_and_text):
+    """Chat messages waiting for the room's lock, as if they had come while another was being stored."""
+    with app.app_context():
+        waiting = []
+        for who, text in who_and_text:
+            person = db.session.get(User, room.people[who].id)
+            waiting.append(services._Chat(person, text, by_host=who == "host"))
+    services._chats_waiting[room.id].extend(waiting)
+    return waiting
+
+
+def chat_now(app, room, who, text):
+    """Send a chat as `who` through services.chat, which also stores whatever waits in line."""
+    with app.test_request_context():
+        return services.chat(db.session.get(LiveSession, room.id), db.session.get(User, room.people[who].id), text)
+
+
+def test_chats_waiting_for_the_room_are_stored_together_in_the_order_they_came(app, room):
+    host, ana, beto = room.started()
+    waiting = chats_in_line(app, room, ("beto", "primeira"), ("host", "segunda"))
+    mine = chat_now(app, room, "ana", "terceira")
+    assert [c.event.seq for c in waiting] + [mine.seq] == [2, 3, 4]
+    assert all(c.done and c.error is None for c in waiting)
+    assert stored_events(app, room.id)[1:] == [
+        (2, "chat", {"text": "primeira"}),
+        (3, "chat", {"text": "segunda"}),
+        (4, "chat", {"text": "terceira"}),
+    ]
+    for sio in (host, ana, beto):
+        assert [(e["seq"], e["data"]["text"], e["actor"]["name"]) for e in events(sio)] == [
+            (2, "primeira", "Beto Lima"),
+            (3, "segunda", "Helena Duarte"),
+            (4, "terceira", "Ana Souza"),
+        ]
+    assert not services._chats_waiting.get(room.id)
+
+
+def test_a_locked_chat_refuses_the_participants_in_line_and_stores_the_host(app, room):
+    host, _ana, beto = room.started()
+    assert ack(host, "lock_chat", room.id, locked=True)["ok"]
+    waiting = chats_in_line(app, room, ("beto", "posso?"), ("host", "Só eu falo agora"))
+    with pytest.raises(services.RoomError) as refused:
+        chat_now(app, room, "ana", "e eu?")
+    assert refused.value.code == "chat_locked"
+    assert waiting[0].error.code == "chat_locked" and waiting[0].event is None
+    assert waiting[1].error is None and waiting[1].event.seq == 3
+    assert all(c.done for c in waiting)
+    assert [(seq, kind) for seq, kind, _data in stored_events(app, room.id)] == [
+        (1, "start"),
+        (2, "lock_chat"),
+        (3, "chat"),
+    ]
+    assert [e["data"]["text"] for e in events(beto) if e["type"] == "chat"] == ["Só eu falo agora"]
+
+
+def test_chats_in_line_for_a_session_that_ended_are_all_refused(app, room):
+    host, _ana, _beto = room.started()
+    assert ack(host, "end", room.id)["ok"]
+    waiting = chats_in_line(app, room, ("beto", "tarde demais"), ("host", "obrigada"))
+    with pytest.raises(services.RoomError) as refused:
+        chat_now(app, room, "ana", "tchau")
+    assert refused.value.code == "ended"
+    assert all(c.done and c.event is None and c.error.code == "ended" for c in waiting)
+    assert [kind for _seq, kind, _data in stored_events(app, room.id)] == ["start", "end"]
+
+
+def test_when_storing_a_batch_fails_everyone_in_it_hears_of_it_and_nothing_is_stored(app, room, monkeypatch):
+    room.started()
+    waiting = chats_in_line(app, room, ("beto", "um"), ("host", "dois"))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(services, "_append", broken)
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        chat_now(app, room, "ana", "três")
+    assert all(c.done and c.event is None and isinstance(c.error, RuntimeError) for c in waiting)
+    assert [kind for _seq, kind, _data in stored_events(app, room.id)] == ["start"]
+    assert not services._chats_waiting.get(room.id)
+
+
+def test_a_chat_that_never_reached_the_room_leaves_the_line(app, room, monkeypatch):
+    room.started()
+
+    def unreachable(_session_id):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "room_lock", unreachable)
+    with pytest.raises(RuntimeError, match="went away"):
+        chat_now(app, room, "ana", "perdida")
+    assert not services._chats_waiting.get(room.id), "nobody stores it later behind the sender's back"
+    monkeypatch.undo()
+    assert chat_now(app, room, "beto", "depois").seq == 2
+    assert [data for _seq, kind, data in stored_events(app, room.id) if kind == "chat"] == [{"text": "depois"}]
+
+
 def test_the_host_locks_and_opens_the_chat(app, room):
     host, ana, beto = room.started()
     assert ack(ana, "lock_chat", room.id, locked=True)["error"] == "forbidden"
@@ -499,6 +595,17 @@ def test_hands_are_raised_in_order_and_lowered_by_their_owner_or_the_host(app, r
         {"user_id": room.people["ana"].id, "raised": False},
     ]
     assert ack(ana, "hand", room.id, raised="up")["error"] == "invalid"
+
+
+def test_a_removal_goes_out_at_once_even_while_the_room_batches(app, room):
+    host, ana, beto = room.started()
+    quiet_then_batching(app)
+    assert ack(ana, "chat", room.id, text="oi")["ok"]  # at once; what follows would wait for the next batch
+    assert ack(beto, "chat", room.id, text="tchau")["ok"]
+    assert ack(host, "remove", room.id, user_id=room.people["ana"].id)["ok"]
+    # Sent before Ana's socket closed, so her page could say why (the browser test shows the note).
+    assert [[e["type"] for e in batch] for batch in batches(beto)] == [["chat"], ["chat", "remove"]]
+    assert not ana.is_connected(NAMESPACE)
 
 
 def test_the_host_removes_a_participant_for_good(app, room):

@@ -55,6 +55,13 @@ def send(session_id, host_view, audience_view=None):
     socketio.start_background_task(_send_later, session_id, wait)
 
 
+def flush(session_id):
+    """Send what waits for the session now: before sockets are closed, so that they hear why."""
+    with _guard:
+        if _pending.get(session_id):
+            _send_pending(session_id)
+
+
 def _send_later(session_id, wait):
     socketio.sleep(wait)
     with _guard:

@@ -25,7 +25,7 @@ from community.auth.sockets import authenticate_connection, join_identity_rooms,
 from community.core.message_queue import RedisQueue
 from community.core.permissions import SIGNED_IN, access
 from community.extensions import db, socketio
-from community.live import services
+from community.live import broadcast, services
 from community.live.broadcast import NAMESPACE, room, room_session_id
 from community.live.models import LiveSession
 from community.live.services import RoomError
@@ -214,6 +214,7 @@ class LiveNamespace(Namespace):
     def on_remove(self, live, user, data):
         """remove {user_id} (host): send someone out of the room for good."""
         event, sids = services.remove(live, user, data.get("user_id"))
+        broadcast.flush(live.id)  # the removal reaches the person's sockets before they are closed
         for sid in sids:
             socketio.server.disconnect(sid, namespace=NAMESPACE)
         announce_presence(live.id)

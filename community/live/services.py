@@ -1016,11 +1016,17 @@ def chat(live, user, text):
     mine, session_id = _Chat(user, text, by_host=user.id == live.host_id), live.id
     with _locks_guard:
         _chats_waiting[session_id].append(mine)
-    with room_lock(session_id):
-        if not mine.done:
+    try:
+        with room_lock(session_id):
+            if not mine.done:
+                with _locks_guard:
+                    batch = _chats_waiting.pop(session_id)
+                _store_chats(session_id, batch)
+    finally:
+        if not mine.done:  # the lock was never reached (the database went away): out of the line, unsent
             with _locks_guard:
-                batch = _chats_waiting.pop(session_id)
-            _store_chats(session_id, batch)
+                if mine in _chats_waiting.get(session_id, ()):
+                    _chats_waiting[session_id].remove(mine)
     if mine.error is not None:
         raise mine.error
     return mine.event
