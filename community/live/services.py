@@ -1054,6 +1054,7 @@ def _store_allowed_chats(session_id, batch):
     if events is None:  # nothing stored: the session is not live, or its chat is locked (the host may still write)
         try:
             _require_live(db.session.get(LiveSession, session_id))
+            db.session.rollback()  # ends the read: _append stores outside any transaction
         except RoomError as error:
             refusal, writing = error, []
         else:
