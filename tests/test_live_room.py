@@ -422,6 +422,16 @@ def test_a_busy_room_sends_its_events_together_in_order(app, room):
     assert [e["seq"] for e in replay["events"]] == [first, second, third]
 
 
+def test_a_new_app_forgets_the_sends_the_last_one_left_waiting(app, room):
+    _host, ana, beto = room.started()
+    quiet_then_batching(app)
+    assert ack(ana, "chat", room.id, text="agora")["ok"]
+    assert ack(beto, "chat", room.id, text="depois")["ok"]  # waits for the batch
+    broadcast.reset()  # what a new app does: its rooms start from a clean slate
+    time.sleep(0.5)
+    assert [[e["data"]["text"] for e in batch] for batch in batches(beto)] == [["agora"]]
+
+
 def test_in_a_batch_the_host_and_the_others_each_see_their_own_view(app, room):
     host, ana, beto = room.started()
     quiet_then_batching(app)

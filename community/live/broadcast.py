@@ -24,7 +24,7 @@ NAMESPACE = "/live"
 _guard = threading.Lock()
 _pending = {}  # session id -> [(host's view, others' view)], in seq order
 _last_sent = {}  # session id -> time.monotonic() of its last send
-_scheduled = set()  # sessions with a send waiting for its moment
+_scheduled = {}  # session id -> the token of the send waiting for its moment
 
 
 def room(session_id, part=None):
@@ -51,21 +51,32 @@ def send(session_id, host_view, audience_view=None):
         if wait <= 0:
             _send_pending(session_id)
             return
-        _scheduled.add(session_id)
-    socketio.start_background_task(_send_later, session_id, wait)
+        token = _scheduled[session_id] = object()
+    socketio.start_background_task(_send_later, session_id, wait, token)
 
 
 def flush(session_id):
     """Send what waits for the session now: before sockets are closed, so that they hear why."""
     with _guard:
+        _scheduled.pop(session_id, None)  # the send waiting for its moment has nothing left to do
         if _pending.get(session_id):
             _send_pending(session_id)
 
 
-def _send_later(session_id, wait):
+def reset():
+    """Forget every room's waiting events and sends: a new app starts from a clean slate (tests make many)."""
+    with _guard:
+        _pending.clear()
+        _last_sent.clear()
+        _scheduled.clear()
+
+
+def _send_later(session_id, wait, token):
     socketio.sleep(wait)
     with _guard:
-        _scheduled.discard(session_id)
+        if _scheduled.get(session_id) is not token:  # sent already (flush), or forgotten (reset)
+            return
+        del _scheduled[session_id]
         _send_pending(session_id)
 
 

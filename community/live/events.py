@@ -317,6 +317,7 @@ def _beat(app, interval):
 
 
 def register(socketio, app):
+    broadcast.reset()
     socketio.on_namespace(LiveNamespace(NAMESPACE))
     if isinstance(socketio.server.manager, RedisQueue):
         socketio.server.manager.on_resync(functools.partial(resync_rooms, app))
