@@ -422,6 +422,19 @@ def test_a_busy_room_sends_its_events_together_in_order(app, room):
     assert [e["seq"] for e in replay["events"]] == [first, second, third]
 
 
+def test_a_joining_socket_gets_the_waiting_batch_from_the_log_not_twice(app, room):
+    _host, ana, beto = room.started()
+    quiet_then_batching(app)
+    assert ack(ana, "chat", room.id, text="agora")["ok"]
+    waiting = ack(ana, "chat", room.id, text="na fila")["seq"]
+    late = room.connect("mentor")
+    answer = ack(late, "join", room.id, after_seq=waiting - 1)
+    assert [e["seq"] for e in answer["events"]] == [waiting]
+    assert [[e["seq"] for e in batch] for batch in batches(beto)] == [[waiting - 1], [waiting]], "sent on the join"
+    time.sleep(0.5)
+    assert batches(late) == [], "the joining socket had it from the log"
+
+
 def test_a_new_app_forgets_the_sends_the_last_one_left_waiting(app, room):
     _host, ana, beto = room.started()
     quiet_then_batching(app)

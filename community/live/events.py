@@ -115,7 +115,10 @@ class LiveNamespace(Namespace):
         except RoomError as error:
             db.session.rollback()
             return error.ack()
-        # Join before reading the log: an event stored meanwhile comes both ways, and the client keeps it once.
+        # What this process holds for the room's next batch goes first, to the others only: the log has it for this
+        # socket. Then join before reading the log: an event stored meanwhile comes both ways, and the client keeps
+        # it once.
+        broadcast.flush(live.id)
         join_room(room(live.id))
         join_room(room(live.id, "host" if user.id == live.host_id else "audience"))
         joined = session.get(_JOINED, [])
