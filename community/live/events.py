@@ -40,14 +40,9 @@ def _error(code, message):
     return {"ok": False, "error": code, "message": str(message)}
 
 
-def _caller_and_session(data):
-    """The user behind this event and the session its payload names, or a RoomError saying what is wrong."""
-    user, live, _known = _caller_and_room(data)
-    return user, live
-
-
 def _caller_and_room(data):
-    """_caller_and_session, and (attendance, registered) from services.room_for, for check_entry."""
+    """The user behind this event, the session its payload names and what services.room_for knows of the user there
+    (attendance, registered: for check_entry), or a RoomError saying what is wrong."""
     user = socket_user()
     if user is None:
         raise RoomError("unauthorized", _l("Please sign in to continue."))
@@ -106,12 +101,12 @@ class LiveNamespace(Namespace):
     def on_join(self, data=None):
         """join {session_id, after_seq}: come into the room; answers the state and every event after after_seq."""
         try:
-            user, live = _caller_and_session(data)
+            user, live, known = _caller_and_room(data)
             after_seq = data.get("after_seq", 0)
             after_seq = 0 if after_seq is None else after_seq
             if not isinstance(after_seq, int) or isinstance(after_seq, bool) or not 0 <= after_seq <= services.ID_MAX:
                 raise RoomError("invalid", _l("after_seq is the number of the last event you saw, or 0."))
-            services.enter(live, user, request.sid)
+            services.enter(live, user, request.sid, known)
         except RoomError as error:
             db.session.rollback()
             return error.ack()

@@ -107,11 +107,13 @@ def is_registered(live, user):
     return registration is not None and registration.status == RegistrationStatus.REGISTERED
 
 
-def can_enter(live, user):
-    """The room is for the host, registered participants, mentors and admins."""
+def can_enter(live, user, registered=None):
+    """The room is for the host, registered participants, mentors and admins (`registered`: when already known)."""
     if user is None or not user.is_authenticated:
         return False
-    return user.id == live.host_id or is_staff(user) or is_registered(live, user)
+    if user.id == live.host_id or is_staff(user):
+        return True
+    return is_registered(live, user) if registered is None else registered
 
 
 def can_see_link(live, user):
@@ -690,13 +692,14 @@ def room_change(live):
             )
             event.created_at = utcnow()
             db.session.add(event)
-            recorded.append((event, actor))
+            # Shown now, in this transaction: after the commit the actor would be read again.
+            recorded.append((event, person_json(actor) if actor is not None else None))
             return event
 
         yield record
         db.session.commit()
-        for event, actor in recorded:
-            _broadcast(live.id, event, person_json(actor) if actor is not None else None)
+        for event, actor_data in recorded:
+            _broadcast(live.id, event, actor_data)
 
 
 def _append(session_id, type, entries, conditions):
@@ -744,13 +747,15 @@ def _append(session_id, type, entries, conditions):
         last_seq = db.session.execute(bumped.execution_options(synchronize_session=False)).scalar()
         rows = []
         if last_seq is not None:
-            for number, (actor_id, data) in enumerate(entries, 1):
-                event = SessionEvent(
+            stored = [
+                SessionEvent(
                     session_id=session_id, seq=last_seq - count + number, type=type, actor_id=actor_id, payload=data
                 )
-                db.session.add(event)
-                db.session.flush()
-                rows.append((event.id, event.seq))
+                for number, (actor_id, data) in enumerate(entries, 1)
+            ]
+            db.session.add_all(stored)
+            db.session.flush()
+            rows = [(event.id, event.seq) for event in stored]
         db.session.commit()
     if not rows:
         return None
@@ -813,21 +818,18 @@ def check_entry(live, user, known=None):
     if live.status == SessionStatus.CANCELLED:
         raise RoomError("cancelled", _l("This session was cancelled."))
     attendance, registered = known or (None, None)
-    if registered is None:
-        allowed = can_enter(live, user)
-        attendance = attendance_of(live, user)
-    else:
-        allowed = user.id == live.host_id or is_staff(user) or registered
-    if not allowed:
+    if not can_enter(live, user, registered):
         raise RoomError("forbidden", _l("Register for this session to come into its room."))
+    if known is None:
+        attendance = attendance_of(live, user)
     if attendance is not None and attendance.removed_at is not None:
         raise RoomError("removed", _l("The host removed you from this session."))
     return attendance
 
 
-def enter(live, user, sid):
-    """Note the socket in the room and the person's attendance; return their state for the join answer."""
-    attendance = check_entry(live, user)
+def enter(live, user, sid, known=None):
+    """Note the socket in the room and the person's attendance (`known` as for check_entry)."""
+    attendance = check_entry(live, user, known)
     now = utcnow()
     if attendance is None:
         attendance = Attendance(session_id=live.id, user_id=user.id, first_joined_at=now)
