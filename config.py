@@ -113,6 +113,9 @@ class Config:
     # framework's criteria in place, in percent, from which each level is reached.
     ASSESSMENT_CYCLE = os.environ.get("ASSESSMENT_CYCLE", "2026")
     ASSESSMENT_DEADLINE = os.environ.get("ASSESSMENT_DEADLINE", "2026-12-15")
+    # How many days before a piece of evidence goes stale for the deadline (a checklist item's freshness rule)
+    # the city's members are told, by `flask assessment stale-notices`.
+    EVIDENCE_STALE_WARNING_DAYS = int(os.environ.get("EVIDENCE_STALE_WARNING_DAYS", 30))
     CERTIFICATION_LEVELS = {
         "silver": int(os.environ.get("LEVEL_SILVER_PERCENT", 51)),
         "gold": int(os.environ.get("LEVEL_GOLD_PERCENT", 68)),

@@ -49,13 +49,13 @@ from slugify import slugify
 from werkzeug.security import generate_password_hash
 
 from community import create_app
-from community.assessment import framework
-from community.assessment.models import Criterion, PracticeArea
 from community.auth import services as accounts
 from community.auth.models import User
 from community.cities.models import City
 from community.core.markdown import render as render_markdown
 from community.extensions import db
+from community.framework import loader as framework
+from community.framework.models import Criterion, PracticeArea
 from community.notifications.models import NotificationSettings
 from community.threads import services as threads
 from community.threads.models import Post, Subscription, Tag, Thread, Vote, thread_criteria, thread_tags

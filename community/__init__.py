@@ -216,15 +216,18 @@ def register_blueprints(app):
     # Importing a feature's api module adds its endpoints to the API blueprint.
     from community import api
     from community.api import openapi, preview  # noqa: F401
-    from community.assessment import api as framework_api  # noqa: F401
-    from community.assessment import cli as framework_cli
-    from community.assessment import routes as framework_routes
+    from community.assessment import api as assessment_api  # noqa: F401
+    from community.assessment import cli as assessment_cli
+    from community.assessment import routes as assessment_routes
     from community.auth import admin as users_admin
     from community.auth import api as auth_api  # noqa: F401
     from community.auth import cli as users_cli
     from community.auth import routes as auth_routes
     from community.cities import api as cities_api  # noqa: F401
     from community.cities import routes as cities_routes
+    from community.framework import api as framework_api  # noqa: F401
+    from community.framework import cli as framework_cli
+    from community.framework import routes as framework_routes
     from community.home import routes as home_routes
     from community.library import api as library_api  # noqa: F401
     from community.library import routes as library_routes
@@ -251,13 +254,14 @@ def register_blueprints(app):
         threads_routes.bp,
         live_routes.bp,
         framework_routes.bp,
-        framework_routes.assessment_bp,
+        assessment_routes.bp,
         mentorship_routes.bp,
         library_routes.bp,
         search_routes.bp,
         api.bp,
         users_cli.bp,
         framework_cli.bp,
+        assessment_cli.bp,
         notifications_cli.bp,
         live_cli.bp,
         search_cli.bp,

@@ -6,8 +6,6 @@ import click
 import sqlalchemy as sa
 from flask import Blueprint
 
-from community.assessment import framework
-from community.assessment.models import Criterion
 from community.auth import services as accounts
 from community.cities.models import City
 from community.cities.services import city_by_slug, unique_slug
@@ -15,6 +13,8 @@ from community.core.markdown import render
 from community.core.models import utcnow
 from community.core.permissions import Role
 from community.extensions import db
+from community.framework import loader as framework
+from community.framework.models import Criterion
 from community.library import services as library
 from community.library.demo import DEMO_CASES, case_fields
 from community.library.models import CaseStudy
@@ -59,7 +59,7 @@ DEMO_MENTORS = [
         "mentora@comunidade.example.org",
         "Mentora regional do programa. Trabalhou com **inventários de dados** e rotinas de desempenho em "
         "prefeituras de médio porte.",
-        "DM1 DM2 DM3 DM4 OD1 OD2 PA1 PA2 PA3 PA4",
+        "DM1 DM2 DM3 DM4 OD1 OD3 PA1 PA2 PA3 PA5",
         ["pt_BR", "es"],
         6,
     ),
@@ -67,7 +67,7 @@ DEMO_MENTORS = [
         "jorge@comunidade.example.org",
         "Mentor de **evaluaciones** y contratación basada en resultados; acompañó a gobiernos locales en México "
         "y Colombia.",
-        "EVAL1 EVAL2 EVAL3 EVAL4 RDC1 RDC2 RDC3 RDC4 BF1 BF2",
+        "EVAL1 EVAL2 EVAL3 EVAL4 LC6 RDC1 RDC2 RDC3 BF1 BF2",
         ["es", "en"],
         3,
     ),
@@ -110,7 +110,7 @@ DEMO_THREADS = [
             (
                 "mentora@comunidade.example.org",
                 "O que costuma funcionar: dono nomeado por base, data da última revisão visível na planilha "
-                "e uma pauta fixa no comitê. Vale anexar a portaria como evidência do DM2.",
+                "e uma pauta fixa no comitê. Vale anexar a portaria como evidência do DM1.",
             ),
         ],
     ),
@@ -136,7 +136,7 @@ DEMO_THREADS = [
         "Novo Hamburgo vai publicar os primeiros conjuntos de dados. Vale a pena subir um CKAN agora ou "
         "começar com planilhas em uma página da prefeitura?",
         "OD",
-        ["OD2"],
+        ["OD3"],
         ["dados-abertos"],
         [],
     ),
@@ -157,11 +157,11 @@ def seed_threads():
 DEMO_SESSIONS = [
     (
         "Plantão de dúvidas: inventário e governança de dados",
-        "Uma hora para tirar dúvidas sobre **DM1 a DM3**: como montar o inventário, quem é dono de cada base "
+        "Uma hora para tirar dúvidas sobre **DM1 e DM2**: como montar o inventário, quem é dono de cada base "
         "e que evidências anexar.\n\n- 10 min: o que a certificação pede\n- 40 min: perguntas das cidades\n"
         "- 10 min: próximos passos",
         ["DM"],
-        ["DM1", "DM2", "DM3"],
+        ["DM1", "DM2"],
         2,
         10,
         3,
@@ -256,67 +256,71 @@ def seed_past_session(host, zone, today):
     db.session.commit()
 
 
-# Each demo city's self-assessment: (city slug, member e-mail, criteria in place, of those accepted by the mentor,
-# in progress, submitted and waiting, sent back with a comment). Evidence is a link to the city's own site.
+# Each demo city's self-assessment on the standard: (city slug, member e-mail, criteria in place, of those accepted
+# by the mentor, in progress, submitted and waiting, sent back with a comment). Each criterion in place has the
+# checklist items its rule needs marked met, and a link to the city's own site as evidence of them, dated.
 DEMO_ASSESSMENTS = [
     (
         "mogi-das-cruzes",
         "ana@mogi.example.org",
-        "DM1 DM2 DM3 DM4 DM5 LC1 LC2 LC3 LC4 OD1 OD2 OD3 PA1 PA2 PA3 PA4 BF1 BF2 RDC1 RDC2 CI1 CI2 EVAL1 EVAL2",
-        "DM1 DM2 DM3 LC1 LC2 OD1 PA1 PA2 PA3 BF1 RDC1 CI1",
-        "DM6 LC5 OD4 PA5 RDC3 EVAL3",
-        "DM4 LC3 OD2",
-        "PA4",
+        "DM1 DM2 DM3 DM4 DM5 LC1 LC3 LC4 LC5 OD1 OD2 OD3 PA1 PA2 PA3 PA5 BF1 BF2 RDC1 RDC2 CI1 DM8 EVAL1 EVAL2",
+        "DM1 DM2 DM3 LC1 LC5 OD1 PA1 PA2 PA5 BF1 RDC1 CI1",
+        "DM6 LC2 OD4 PA4 RDC3 EVAL3",
+        "DM4 LC4 OD3",
+        "PA3",
     ),
     (
         "fortaleza",
         "carlos@fortaleza.example.org",
-        "DM1 DM2 DM3 DM4 DM5 DM6 DM7 LC1 LC2 LC3 LC4 LC5 LC6 OD1 OD2 OD3 OD4 PA1 PA2 PA3 PA4 PA5 BF1 BF2 "
-        "RDC1 RDC2 RDC3 CI1 CI2 EVAL1 EVAL2",
-        "DM1 DM2 DM3 DM4 DM5 LC1 LC2 LC3 LC4 OD1 OD2 OD3 PA1 PA2 PA3 PA4 PA5 BF1 RDC1 CI1 EVAL1",
-        "DM8 RDC4 EVAL3",
-        "DM6 LC5",
+        "DM1 DM2 DM3 DM4 DM5 DM6 DM8 LC1 LC2 LC3 LC4 LC5 LC7 OD1 OD2 OD3 OD4 PA1 PA2 PA3 PA4 PA5 BF1 BF2 "
+        "RDC1 RDC2 RDC3 CI1 CI3 EVAL1 EVAL2",
+        "DM1 DM2 DM3 DM4 DM5 LC1 LC3 LC4 LC5 OD1 OD2 OD3 PA1 PA2 PA3 PA5 BF1 RDC1 CI1 EVAL1",
+        "DM7 RDC4 EVAL3",
+        "DM6 LC7",
         "",
     ),
     (
         "recife",
         "beatriz@recife.example.org",
-        "DM1 DM2 DM3 LC1 LC2 OD1 OD2 PA1 PA2 BF1 RDC1 CI1 CI2 EVAL1 EVAL2",
-        "DM1 OD1 PA1",
-        "DM4 DM5 LC3 PA3 OD3",
-        "DM2 DM3",
+        "DM1 DM2 DM3 LC1 LC5 OD1 OD3 PA1 PA2 BF1 RDC1 CI1 DM8 EVAL1 EVAL2",
+        "DM2 OD1 PA1",
+        "DM4 DM5 LC3 PA3 OD2",
+        "DM1 DM3",
         "",
     ),
     (
         "novo-hamburgo",
         "pedro@nh.example.org",
-        "DM1 LC1 OD1 OD2 PA1 BF1 CI1 RDC1",
+        "DM2 LC1 OD1 OD3 PA1 BF1 CI1 RDC1",
         "OD1",
-        "DM2 OD3 PA2",
-        "OD2",
+        "DM1 OD2 PA2",
+        "OD3",
         "",
     ),
     (
         "cordoba",
         "lucia@cordoba.example.org",
-        "DM1 DM2 LC1 LC2 OD1 OD2 OD3 PA1 PA2 BF1 BF2 EVAL1",
-        "DM1 OD1 OD2",
+        "DM1 DM2 LC1 LC5 OD1 OD2 OD3 PA1 PA2 BF1 BF2 EVAL1",
+        "DM2 OD1 OD3",
         "DM3 PA3 RDC1",
         "PA2",
         "",
     ),
 ]
+# Recife's inventory was last published long ago: its evidence is stale for the deadline, as the dashboard shows.
+DEMO_OLD_EVIDENCE = {("recife", "DM2"): 800}
 DEMO_NOTES = {
     "BR": "Responsável nomeado em portaria; revisamos a cada trimestre no comitê de dados.",
     "AR": "Responsable designado por resolución; lo revisamos cada trimestre en el comité de datos.",
 }
 DEMO_CHANGES = {"BR": "Falta a ata da última reunião com o prefeito: anexe o PDF e reenvie."}
+DEMO_ITEM_CHANGES = {"BR": "A ata publicada é de março; anexe a mais recente."}
 
 
 def seed_assessments():
     """The regional mentor accompanies five cities whose assessments are under way, at different levels."""
     from community.assessment import services as assessment
-    from community.assessment.models import Evidence, Review
+    from community.assessment.models import Evidence, ItemState, Review
     from community.core.markdown import render
     from community.mentorship import services as mentorship
 
@@ -336,8 +340,22 @@ def seed_assessments():
             answer.notes, answer.notes_html = notes, render(notes)
             answer.updated_at, answer.updated_by_id, answer.version = now, member.id, 1
             if answer.status == "in_place":
+                # Items with a freshness rule first, so the dates of the demo's evidence matter.
+                checklist = sorted(answer.criterion.checklist, key=lambda item: item.fresh_months is None)
+                items = checklist[: answer.criterion.required]
+                answer.item_states = [ItemState(item=item, met=True, updated_at=now) for item in items]
                 url = f"https://www.{slug.replace('-', '')}.example.gov/transparencia/{code.lower()}"
-                db.session.add(Evidence(answer=answer, url=url, description=code, added_by_id=member.id))
+                age = DEMO_OLD_EVIDENCE.get((slug, code), 40)
+                db.session.add(
+                    Evidence(
+                        answer=answer,
+                        url=url,
+                        description=code,
+                        added_by_id=member.id,
+                        as_of=now.date() - timedelta(days=age),
+                        items=items,
+                    )
+                )
         for code in accepted.split() + waiting.split() + sent_back.split():
             answers[code].review_state, answers[code].submitted_at = "submitted", now
             answers[code].submitted_by_id = member.id
@@ -347,6 +365,9 @@ def seed_assessments():
         for code in sent_back.split():
             comment = DEMO_CHANGES.get(city.country, DEMO_CHANGES["BR"])
             answers[code].review_state = "changes_requested"
+            for state in answers[code].item_states[-1:]:
+                state.review, state.review_comment = "needs_work", DEMO_ITEM_CHANGES.get(city.country, comment)
+                state.reviewed_at, state.reviewer_id = now, mentor.id
             db.session.add(
                 Review(
                     answer=answers[code],
@@ -391,15 +412,15 @@ def seed_mentoring():
     if mentorship is not None and not mentorship.goals:
         today = utcnow().date()
         criteria = {
-            c.code: c for c in db.session.scalars(sa.select(Criterion).where(Criterion.code.in_(["PA4", "DM6"])))
+            c.code: c for c in db.session.scalars(sa.select(Criterion).where(Criterion.code.in_(["PA3", "DM5"])))
         }
         mentorship.goals = [
-            MentorshipGoal(criterion=criteria["PA4"], title="Ata das reuniões de desempenho publicada",
+            MentorshipGoal(criterion=criteria["PA3"], title="Ata das reuniões de desempenho publicada",
                            target_date=today + timedelta(days=14), progress=60, created_by_id=helena.id),
-            MentorshipGoal(criterion=criteria["DM6"], title="Política de privacidade aprovada pelo comitê",
+            MentorshipGoal(criterion=criteria["DM5"], title="Política de privacidade aprovada pelo comitê",
                            target_date=today + timedelta(days=30), progress=25, created_by_id=ana.id),
         ]  # fmt: skip
-        notes = "Revisamos o painel de metas. A **ata** da última reunião com o prefeito ainda falta para o PA4."
+        notes = "Revisamos o painel de metas. A **ata** da última reunião com o prefeito ainda falta para o PA3."
         mentorship.meetings = [
             MentorshipMeeting(
                 held_on=today - timedelta(days=7),

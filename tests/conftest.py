@@ -215,7 +215,7 @@ def outbox(app):
 @pytest.fixture
 def framework(app):
     """The shipped certification framework, loaded: practice areas DM ... EVAL and their 43 criteria."""
-    from community.assessment import framework as loader
+    from community.framework import loader
 
     with app.app_context():
         loader.load(loader.read_file(loader.SHIPPED_FILE))

@@ -10,14 +10,16 @@ import pytest
 import sqlalchemy as sa
 
 from community.assessment import services
-from community.assessment.models import Answer, Assessment, Criterion, Evidence, Review
+from community.assessment.models import Answer, Assessment, Evidence, Review
 from community.auth.models import User
 from community.cities.models import City
 from community.extensions import db
+from community.framework.models import Criterion
 from community.mentorship import services as mentorship
 from tests.conftest import sends_to_login
 from tests.threads_helpers import bearer, notices, sign_in
 
+AS_OF = "2026-01-15"  # the date evidence shows, as the form sends it
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 100
@@ -95,7 +97,7 @@ def evidence_rows(app, code, slug="recife"):
 def upload(client, code, content, name, description="", slug="recife"):
     return client.post(
         page(slug, f"/{code}/evidence"),
-        data={"kind": "file", "file": (io.BytesIO(content), name), "description": description},
+        data={"kind": "file", "as_of": AS_OF, "file": (io.BytesIO(content), name), "description": description},
         content_type="multipart/form-data",
     )
 
@@ -105,7 +107,7 @@ def ready(app, people, code, client=None):
     client = client or sign_in(app, people["member"])
     assert save(client, code, "in_place", "Temos isso.").status_code == 302
     response = client.post(
-        page(rest=f"/{code}/evidence"), data={"kind": "link", "url": "https://dados.recife.pe.gov.br"}
+        page(rest=f"/{code}/evidence"), data={"kind": "link", "as_of": AS_OF, "url": "https://dados.recife.pe.gov.br"}
     )
     assert response.status_code == 302
     return client
@@ -191,7 +193,7 @@ def test_only_members_mentors_of_the_city_and_admins_read_the_assessment(app, pe
 def test_only_the_citys_confirmed_members_write_its_assessment(app, people, role):
     client = client_for(app, people, role)
     response = client.post(page(rest="/DM2"), data={"status": "in_place", "notes": "x", "version": 0})
-    link = client.post(page(rest="/DM2/evidence"), data={"kind": "link", "url": "https://example.org"})
+    link = client.post(page(rest="/DM2/evidence"), data={"kind": "link", "as_of": AS_OF, "url": "https://example.org"})
     submitted = client.post(page(rest="/DM2/submit"))
     if role == "member":
         assert response.status_code == 302 and link.status_code == 302 and submitted.status_code == 302
@@ -325,13 +327,15 @@ def test_links_need_a_web_address(app, people):
     client = sign_in(app, people["member"])
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     for bad in ("javascript:alert(1)", "dados.gov.br", "ftp://x.org/a", ""):
-        response = client.post(page(rest="/DM2/evidence"), data={"kind": "link", "url": bad})
+        response = client.post(page(rest="/DM2/evidence"), data={"kind": "link", "as_of": AS_OF, "url": bad})
         assert response.status_code == 422, bad
     assert "Give a full web address" in response.get_data(
         as_text=True
     ) or "This field is required" in response.get_data(as_text=True)
     assert evidence_rows(app, "DM2") == []
-    ok = client.post(page(rest="/DM2/evidence"), data={"kind": "link", "url": "https://dados.recife.pe.gov.br/"})
+    ok = client.post(
+        page(rest="/DM2/evidence"), data={"kind": "link", "as_of": AS_OF, "url": "https://dados.recife.pe.gov.br/"}
+    )
     assert ok.status_code == 302
     assert evidence_rows(app, "DM2") == [(None, "https://dados.recife.pe.gov.br/")]
 
@@ -413,7 +417,7 @@ def test_a_file_over_the_limit_gets_413_and_leaves_nothing(app, people):
     assert evidence_rows(app, "DM2") == [] and uploaded_files(app) == []
     api = app.test_client().post(
         "/api/v1/cities/recife/assessment/DM2/evidence",
-        data={"file": (io.BytesIO(PDF + b"0" * 2048), "grande.pdf")},
+        data={"as_of": AS_OF, "file": (io.BytesIO(PDF + b"0" * 2048), "grande.pdf")},
         content_type="multipart/form-data",
         headers=bearer(app, people["member"]),
     )
@@ -465,7 +469,7 @@ def test_the_api_takes_a_multipart_file_or_a_link(app, people):
     url = "/api/v1/cities/recife/assessment/OD1/evidence"
     response = client.post(
         url,
-        data={"file": (io.BytesIO(PDF), "portal.pdf"), "description": "Portal"},
+        data={"as_of": AS_OF, "file": (io.BytesIO(PDF), "portal.pdf"), "description": "Portal"},
         content_type="multipart/form-data",
         headers=headers,
     )
@@ -476,13 +480,20 @@ def test_the_api_takes_a_multipart_file_or_a_link(app, people):
         and body["filename"] == "portal.pdf"
         and body["url"].endswith(f"/cities/recife/assessment/evidence/{body['id']}")
     )
-    link = client.post(url, json={"url": "https://dados.recife.pe.gov.br", "description": "Portal"}, headers=headers)
+    link = client.post(
+        url, json={"as_of": AS_OF, "url": "https://dados.recife.pe.gov.br", "description": "Portal"}, headers=headers
+    )
     assert link.status_code == 201 and link.get_json()["kind"] == "link"
     bad = client.post(
-        url, data={"file": (io.BytesIO(EXE), "x.pdf")}, content_type="multipart/form-data", headers=headers
+        url,
+        data={"as_of": AS_OF, "file": (io.BytesIO(EXE), "x.pdf")},
+        content_type="multipart/form-data",
+        headers=headers,
     )
     assert bad.status_code == 415 and "file" in bad.get_json()["fields"]
-    missing = client.post(url, data={"description": "nada"}, content_type="multipart/form-data", headers=headers)
+    missing = client.post(
+        url, data={"as_of": AS_OF, "description": "nada"}, content_type="multipart/form-data", headers=headers
+    )
     assert missing.status_code == 400
     assert len(evidence_rows(app, "OD1")) == 2
 
@@ -511,7 +522,9 @@ def test_a_criterion_goes_to_review_only_in_place_with_evidence(app, people):
     client.post(page(rest="/DM2/submit"))
     assert answer_row(app, "DM2").review_state == "draft"
     assert notices(app, people["mentor"]) == []
-    client.post(page(rest="/DM2/evidence"), data={"kind": "link", "url": "https://example.org/inventario"})
+    client.post(
+        page(rest="/DM2/evidence"), data={"kind": "link", "as_of": AS_OF, "url": "https://example.org/inventario"}
+    )
     assert client.post(page(rest="/DM2/submit")).status_code == 302
     assert answer_row(app, "DM2").review_state == "submitted"
     assert notices(app, people["mentor"]) == [("review_requested", "/cities/recife/assessment/DM2")]
@@ -600,7 +613,7 @@ def test_the_api_review_flow(app, people):
     client.put(base, json={"status": "in_place", "notes": "Painel semanal"}, headers=member)
     not_ready = client.post(base + "/submit", headers=member)
     assert not_ready.status_code == 422 and "evidence" in not_ready.get_json()["fields"]["criterion"]
-    client.post(base + "/evidence", json={"url": "https://painel.recife.pe.gov.br"}, headers=member)
+    client.post(base + "/evidence", json={"as_of": AS_OF, "url": "https://painel.recife.pe.gov.br"}, headers=member)
     assert client.post(base + "/submit", headers=member).get_json()["review_state"] == "submitted"
     assert client.post(base + "/review", json={"verdict": "maybe"}, headers=mentor).status_code == 422
     assert client.post(base + "/review", json={"verdict": "accepted"}, headers=member).status_code == 403
@@ -828,7 +841,7 @@ def test_two_saves_racing_from_the_same_version_cannot_both_win(app, people):
 
 WRITES = [
     ("post", "/DM2", {"status": "in_place", "notes": "x", "version": 0}),
-    ("post", "/DM2/evidence", {"kind": "link", "url": "https://example.org"}),
+    ("post", "/DM2/evidence", {"kind": "link", "as_of": AS_OF, "url": "https://example.org"}),
     ("post", "/DM1/submit", {}),
     ("post", "/areas/DM/submit", {}),
 ]

@@ -9,12 +9,13 @@ import pytest
 import sqlalchemy as sa
 from flask.cli import FlaskGroup
 
-from community.assessment.models import Answer, Assessment, Criterion, Evidence, Framework, PracticeArea, Review
+from community.assessment.models import Answer, Assessment, Evidence, Review
 from community.auth import services
 from community.auth.models import ApiToken, User
 from community.cities.models import City
 from community.commands import DEMO_CITIES, DEMO_PASSWORD, DEMO_PEOPLE
 from community.extensions import db
+from community.framework.models import Criterion, Framework, PracticeArea
 from community.live.models import LiveSession, SessionEvent
 from community.mentorship.models import Mentorship
 from config import BASE_DIR

@@ -4,8 +4,10 @@ These tests make their own databases (a SQLite file, a throwaway PostgreSQL data
 never touched.
 """
 
+import json
 import logging
 import secrets
+from datetime import date, datetime
 
 import psycopg
 import pytest
@@ -218,6 +220,234 @@ def test_upgrade_from_empty_on_postgresql_matches_the_models(throwaway_postgres_
         flask(app, "db", "downgrade", "base")
         assert table_names(app) <= {"alembic_version"}
         flask(app, "db", "upgrade")
+        assert schema_diff(app) == []
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+# --- moving a 2025 site onto the 2022 standard -------------------------------------------------------------------
+
+OLD_FRAMEWORK = BASE_DIR / "tests" / "data" / "framework-2025.json"
+BEFORE_THE_STANDARD = "57ddef30f278"
+MAPPING = json.loads((BASE_DIR / "community" / "framework" / "data" / "codes-2025.json").read_text())["moves"]
+NO_COUNTERPART = sorted(code for code, move in MAPPING.items() if move["to"] is None)
+
+
+class OldSite:
+    """Rows written straight into a database migrated to just before the standard, as that version stored them:
+    every column the test does not name gets a plain value of its type."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.meta = sa.MetaData()
+        self.meta.reflect(connection)
+
+    def add(self, table_name, **values):
+        table = self.meta.tables[table_name]
+        for column in table.columns:
+            if column.name in values or column.nullable or column.server_default is not None:
+                continue
+            if column.primary_key and isinstance(column.type, sa.Integer):
+                continue
+            values[column.name] = self._plain(column)
+        result = self.connection.execute(table.insert().values(**values))
+        return result.inserted_primary_key[0] if result.inserted_primary_key else None
+
+    @staticmethod
+    def _plain(column):
+        kind = column.type
+        if isinstance(kind, sa.Boolean):
+            return False
+        if isinstance(kind, sa.Integer):
+            return 0
+        if isinstance(kind, sa.DateTime):
+            return datetime(2025, 3, 1, 12, 0)
+        if isinstance(kind, sa.Date):
+            return date(2025, 3, 1)
+        if isinstance(kind, sa.JSON):
+            return {}
+        return f"x{secrets.token_hex(4)}"[: getattr(kind, "length", None) or 20]
+
+
+def build_a_2025_site(url):
+    """A site on the 2025 framework where a city answered every one of its 43 criteria, with evidence and a
+    review on each, and where threads, cases, sessions, mentor strengths and goals name every code."""
+    engine = sa.create_engine(url)
+    old = json.loads(OLD_FRAMEWORK.read_text())
+    ids = {}
+    with engine.begin() as connection:
+        site = OldSite(connection)
+        site.add("frameworks", version=old["version"], titles={"en": "2025"}, loaded_at=datetime(2025, 1, 1))
+        for a_pos, (area_code, area_name, area_criteria) in enumerate(old["areas"], start=1):
+            area_id = site.add("practice_areas", code=area_code, position=a_pos, names={"en": area_name})
+            for c_pos, (code, name) in enumerate(area_criteria, start=1):
+                ids[code] = site.add(
+                    "criteria", code=code, practice_area_id=area_id, position=c_pos,
+                    names={"en": name, "pt_BR": name, "es": name}, descriptions={"en": name}, retired=False,
+                )  # fmt: skip
+        city = site.add("cities", name="Recife", slug="recife", state="PE", country="BR")
+        other = site.add("cities", name="Fortaleza", slug="fortaleza", state="CE", country="BR")
+        member = site.add("users", email="membro@recife.example.org", display_name="Membro", city_id=city,
+                          role="participant", active=True)  # fmt: skip
+        mentor = site.add("users", email="mentora@example.org", display_name="Mentora", role="mentor", active=True)
+        assessment = site.add("assessments", city_id=city, cycle="2026", framework_version="2025")
+        second = site.add("assessments", city_id=other, cycle="2026", framework_version="2025")
+        profile = site.add("mentor_profiles", user_id=mentor)
+        mentorship = site.add("mentorships", mentor_id=mentor, city_id=city, status="active")
+        thread = site.add("threads", title="Uma pergunta", author_id=member, practice_area_id=1)
+        case = site.add("case_studies", city_id=city, author_id=member, title="Um caso", slug="um-caso",
+                        evaluation="none", status="draft", language="pt_BR")  # fmt: skip
+        session = site.add("live_sessions", host_id=mentor, title="Uma sessão", status="scheduled", capacity=10,
+                           starts_at=datetime(2026, 5, 1, 12), ends_at=datetime(2026, 5, 1, 13))  # fmt: skip
+        statuses = ["in_place", "in_progress", "not_started"]
+        for n, (code, criterion_id) in enumerate(sorted(ids.items())):
+            answer = site.add(
+                "assessment_answers", assessment_id=assessment, criterion_id=criterion_id,
+                status=statuses[n % 3], notes=f"Notas de {code}", notes_html=f"<p>Notas de {code}</p>",
+                review_state="accepted" if n % 3 == 0 else "draft", version=1,
+            )  # fmt: skip
+            site.add("assessment_evidence", answer_id=answer, url=f"https://recife.example.org/{code}",
+                     description=code, created_at=datetime(2025, 6, 1, 9))  # fmt: skip
+            site.add("assessment_reviews", answer_id=answer, reviewer_id=mentor, verdict="accepted",
+                     comment=f"Bom trabalho em {code}")  # fmt: skip
+            site.add("thread_criteria", thread_id=thread, criterion_id=criterion_id)
+            site.add("case_study_criteria", case_id=case, criterion_id=criterion_id)
+            site.add("live_session_criteria", session_id=session, criterion_id=criterion_id)
+            site.add("mentor_strengths", profile_id=profile, criterion_id=criterion_id)
+            site.add("mentorship_goals", mentorship_id=mentorship, criterion_id=criterion_id, title=f"Meta {code}")
+        # The second city answered only DM3 (in place, accepted) of the two that became DM4.
+        site.add("assessment_answers", assessment_id=second, criterion_id=ids["DM3"], status="in_place",
+                 notes="", notes_html="", review_state="accepted", version=2)  # fmt: skip
+    engine.dispose()
+    return ids
+
+
+def check_the_move(app, output):
+    from community.assessment import services as assessment
+    from community.assessment.models import Answer, Assessment, Evidence, Review
+    from community.cities.models import City
+    from community.framework.models import ChecklistItem, Criterion
+    from community.library.models import case_criteria
+    from community.live.models import session_criteria
+    from community.mentorship.models import MentorshipGoal, mentor_strengths
+    from community.threads.models import thread_criteria
+
+    for code, move in MAPPING.items():
+        expected = (
+            f"  {code} -> {move['to']}:" if move["to"] else f"  {code} -> no counterpart: archived as {code}-2025"
+        )
+        assert expected in output, f"the migration says what became of {code}"
+    with app.app_context():
+        current = db.session.scalars(sa.select(Criterion).where(Criterion.retired.is_(False))).all()
+        assert len(current) == 43 and {c.code for c in current} >= {"DM9", "LC7", "RDC8", "EVAL4"}
+        assert db.session.scalar(sa.select(sa.func.count(ChecklistItem.id))) > 43 * 2, "the checklists came too"
+        archived = db.session.scalars(sa.select(Criterion).where(Criterion.retired.is_(True))).all()
+        assert sorted(c.code for c in archived) == sorted(f"{code}-2025" for code in NO_COUNTERPART)
+        recife = db.session.scalar(sa.select(City).where(City.slug == "recife"))
+        mine = db.session.scalar(sa.select(Assessment).where(Assessment.city_id == recife.id))
+        # Nothing lost: 43 answers' evidence and reviews are all still the city's.
+        evidence = db.session.scalars(sa.select(Evidence).join(Evidence.answer).where(Answer.assessment_id == mine.id))
+        evidence = evidence.all()
+        assert sorted(e.description for e in evidence) == sorted(MAPPING)
+        assert all(e.as_of is not None and str(e.as_of) == "2025-06-01" for e in evidence), "dated when added"
+        reviews = db.session.scalars(sa.select(Review).join(Review.answer).where(Answer.assessment_id == mine.id))
+        assert len(reviews.all()) == 43
+        by_code = {e.description: e for e in evidence}
+        for code, move in MAPPING.items():
+            filed = by_code[code].answer.criterion.code
+            assert filed == (move["to"] or f"{code}-2025"), code
+            assert by_code[code].former_code == (code if move["to"] else None)
+        # DM3 and DM4 became DM4: one answer with both histories, the less advanced status, both notes.
+        dm4 = assessment.answer_for(mine, "DM4")
+        assert sorted(e.former_code for e in dm4.evidence) == ["DM3", "DM4"]
+        assert sorted(r.former_code for r in dm4.reviews) == ["DM3", "DM4"]
+        assert "Notas de DM3" in dm4.notes and "Notas de DM4" in dm4.notes and "DM4 (2025)" in dm4.notes
+        # DM3 was not started, DM4 in place and accepted: the one answer counts only what both earned.
+        assert dm4.status == "not_started" and dm4.review_state == "draft"
+        answers_now = db.session.scalars(sa.select(Answer).where(Answer.assessment_id == mine.id)).all()
+        assert len(answers_now) == len({move["to"] or f"{code}-2025" for code, move in MAPPING.items()})
+        # The second city answered only DM3: its answer moved whole, still accepted.
+        fortaleza = db.session.scalar(sa.select(City).where(City.slug == "fortaleza"))
+        theirs = assessment.answer_for(assessment.find_assessment(fortaleza, "2026"), "DM4")
+        assert theirs.status == "in_place" and theirs.review_state == "accepted"
+        # Archived answers are kept, with their evidence, and readable.
+        eval3 = assessment.answer_for(mine, "EVAL3-2025")
+        assert eval3.criterion.retired and eval3.notes == "Notas de EVAL3" and len(eval3.evidence) == 1
+        assert [a.criterion.code for a in assessment.archived_answers(mine)] == sorted(
+            f"{code}-2025" for code in NO_COUNTERPART
+        )
+        # Links, strengths and goals follow their criterion (two old codes on one new one: one link).
+        for table in (thread_criteria, case_criteria, session_criteria, mentor_strengths):
+            codes = db.session.scalars(sa.select(Criterion.code).join(table, table.c.criterion_id == Criterion.id))
+            codes = sorted(codes)
+            assert codes == sorted({move["to"] or f"{code}-2025" for code, move in MAPPING.items()}), table.name
+        goals = db.session.scalars(sa.select(MentorshipGoal)).all()
+        assert len(goals) == 43
+        assert {g.title for g in goals if g.criterion.code == "DM8"} == {"Meta CI2", "Meta CI3"}
+
+
+def move_a_2025_site(url, tmp_path):
+    app = make_app(url, tmp_path)
+    flask(app, "db", "upgrade", BEFORE_THE_STANDARD)
+    with app.app_context():
+        url = db.engine.url.render_as_string(hide_password=False)
+    build_a_2025_site(url)
+    result = flask(app, "db", "upgrade")
+    check_the_move(app, result.output)
+    return app
+
+
+def test_a_2025_site_moves_to_the_standard_on_sqlite(tmp_path):
+    app = move_a_2025_site(f"sqlite:///{tmp_path / 'old.db'}", tmp_path)
+    assert schema_diff(app) == []
+    with app.app_context():
+        from community.assessment import services as assessment
+        from community.auth import services as accounts
+        from community.cities.models import City
+        from community.mentorship import services as mentoring
+
+        recife = db.session.scalar(sa.select(City).where(City.slug == "recife"))
+        accounts.create_user("nova@recife.example.org", "Nova", PASSWORD, city=recife, confirm_city=True)
+        admin = accounts.create_user("admin@example.org", "Admin", PASSWORD, role="admin")
+        mentor = accounts.create_user("outra@example.org", "Outra Mentora", PASSWORD, role="mentor")
+        accounts.create_user("fora@example.org", "De Fora", PASSWORD)
+        db.session.flush()
+        mentoring.assign(admin, mentor, recife)
+        db.session.commit()
+        assert assessment.open_assessment(recife) is not None
+        db.session.commit()
+    for email, status in (
+        ("nova@recife.example.org", 200),
+        ("outra@example.org", 200),
+        ("fora@example.org", 403),
+    ):
+        client = app.test_client()
+        client.post("/login", data={"email": email, "password": PASSWORD})
+        page = client.get("/cities/recife/assessment/EVAL3-2025", headers={"Accept-Language": "en"})
+        assert page.status_code == status, email
+        if status == 200:
+            text = page.get_data(as_text=True)
+            assert "Notas de EVAL3" in text and "retired from the framework" in text
+            dashboard = client.get("/cities/recife/assessment", headers={"Accept-Language": "en"})
+            assert "Archived criteria" in dashboard.get_data(as_text=True)
+    member = app.test_client()
+    member.post("/login", data={"email": "nova@recife.example.org", "password": PASSWORD})
+    refused = member.post(
+        "/cities/recife/assessment/EVAL3-2025", data={"status": "in_place", "notes": "", "version": 1}
+    )
+    assert refused.status_code == 422, "an archived criterion is kept to be read, not changed"
+    flask(app, "db", "downgrade", BEFORE_THE_STANDARD)
+    flask(app, "db", "upgrade")
+    assert schema_diff(app) == []
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_2025_site_moves_to_the_standard_on_postgresql(throwaway_postgres_database, tmp_path):
+    app = move_a_2025_site(throwaway_postgres_database, tmp_path)
+    try:
         assert schema_diff(app) == []
     finally:
         with app.app_context():

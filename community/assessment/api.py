@@ -6,98 +6,23 @@ from flask_login import current_user
 
 from community.api import bp, committed, json_body, refused
 from community.api.openapi import add_paths
-from community.assessment import framework, services
 from community.assessment import routes as pages
+from community.assessment import services
 from community.core.errors import Conflict
-from community.core.permissions import per_object, public, signed_in
-
-
-def criterion_json(criterion):
-    return {
-        "code": criterion.code,
-        "name": criterion.name,
-        "names": criterion.names,
-        "description": criterion.description,
-        "guidance": criterion.guidance_text,
-        "url": url_for("framework.show", code=criterion.code, _external=True),
-    }
-
-
-@bp.get("/framework")
-@public
-def framework_document():
-    areas = framework.practice_areas()
-    return {
-        "practice_areas": [
-            {
-                "code": area.code,
-                "name": area.name,
-                "names": area.names,
-                "description": area.description,
-                "url": url_for("framework.show", code=area.code, _external=True),
-                "criteria": [criterion_json(c) for c in area.criteria if not c.retired],
-            }
-            for area in areas
-        ]
-    }
-
-
-add_paths(
-    {
-        "/framework": {
-            "get": {
-                "tags": ["framework"],
-                "summary": "The certification framework: practice areas and criteria by code",
-                "security": [],
-                "responses": {
-                    "200": {
-                        "description": "Areas (DM, LC, OD, PA, BF, RDC, CI, EVAL) with their criteria",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "practice_areas": {
-                                            "type": "array",
-                                            "items": {
-                                                "type": "object",
-                                                "properties": {
-                                                    "code": {"type": "string", "example": "DM"},
-                                                    "name": {"type": "string"},
-                                                    "criteria": {
-                                                        "type": "array",
-                                                        "items": {
-                                                            "type": "object",
-                                                            "properties": {
-                                                                "code": {"type": "string", "example": "DM2"},
-                                                                "name": {"type": "string"},
-                                                                "url": {"type": "string", "format": "uri"},
-                                                            },
-                                                        },
-                                                    },
-                                                },
-                                            },
-                                        }
-                                    },
-                                }
-                            }
-                        },
-                    }
-                },
-            }
-        }
-    }
-)
-
+from community.core.permissions import per_object, signed_in
 
 # --- a city's assessment -----------------------------------------------------------------------------------------
 
 
-def evidence_json(city, evidence):
+def evidence_json(city, evidence, deadline=None):
     data = {
         "id": evidence.id,
         "kind": "file" if evidence.is_file else "link",
         "description": evidence.description,
+        "as_of": evidence.as_of.isoformat() if evidence.as_of else None,
+        "items": [item.code for item in evidence.items],
+        "stale_for": [item.code for item in services.stale_for(evidence, deadline or services.current_deadline())],
+        "former_code": evidence.former_code,
         "added_at": evidence.created_at.isoformat(),
         "added_by": evidence.added_by.display_name if evidence.added_by else None,
     }
@@ -122,7 +47,29 @@ def review_json(entry):
     }
 
 
+def checklist_json(answer):
+    checklist = services.checklist(answer)
+    return {
+        "required": checklist.required,
+        "met": checklist.met,
+        "rule_met": checklist.rule_met,
+        "items": [
+            {
+                "id": item.code,
+                "text": item.text,
+                "kind": item.kind,
+                "fresh_months": item.fresh_months,
+                "met": bool(state and state.met),
+                "review": state.review if state else None,
+                "review_comment": state.review_comment if state else "",
+            }
+            for item, state in checklist.rows
+        ],
+    }
+
+
 def answer_json(city, answer, full=False):
+    deadline = answer.assessment.deadline if answer.assessment is not None else None
     data = {
         "criterion": answer.criterion.code,
         "practice_area": answer.criterion.practice_area.code,
@@ -133,7 +80,10 @@ def answer_json(city, answer, full=False):
         "version": answer.version,
         "updated_at": answer.updated_at.isoformat() if answer.updated_at else None,
         "submitted_at": answer.submitted_at.isoformat() if answer.submitted_at else None,
-        "evidence": [evidence_json(city, evidence) for evidence in answer.evidence],
+        "evidence": [evidence_json(city, evidence, deadline) for evidence in answer.evidence],
+        "checklist": checklist_json(answer),
+        "prerequisites": [other.code for other in answer.criterion.prerequisites],
+        "retired": answer.criterion.retired,
         "latest_review": review_json(answer.reviews[0]) if answer.reviews else None,
         "url": url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code, _external=True),
     }
@@ -169,6 +119,14 @@ def assessment_json(city, assessment, full=False):
             "self_reported": level_json(result.overall.in_place, total, result.self_next),
             "accepted": level_json(result.overall.accepted, total, result.accepted_next),
         },
+        "waiting_for_prerequisites": [
+            {"criterion": answer.criterion.code, "waiting_on": [other.code for other in missing]}
+            for answer, missing in result.blocked
+        ],
+        "stale_evidence": [
+            {"criterion": answer.criterion.code, "item": item.code, "evidence": evidence.id}
+            for answer, item, evidence in services.stale_items(assessment, answer_list)
+        ],
         "answers": [answer_json(city, answer, full) for answer in answer_list],
         "url": url_for("assessment.dashboard", slug=city.slug, _external=True),
     }
@@ -214,9 +172,17 @@ def post_evidence(slug, code):
 
     def add():
         if multipart:
-            evidence = services.add_file(current_user, answer, request.files.get("file"), data.get("description", ""))
+            evidence = services.add_file(
+                current_user, answer, request.files.get("file"), data.get("description", ""), data.get("as_of")
+            )
+            items = data.getlist("items")
         else:
-            evidence = services.add_link(current_user, answer, data.get("url"), data.get("description", ""))
+            evidence = services.add_link(
+                current_user, answer, data.get("url"), data.get("description", ""), data.get("as_of")
+            )
+            items = data.get("items", [])
+        if items:
+            services.link_evidence(current_user, evidence, items)
         return evidence_json(city, evidence)
 
     return committed(add, 201)
@@ -246,10 +212,41 @@ def review_answer(slug, code):
         return refused(Conflict(_l("This criterion is not waiting for a review."), "not_submitted"))
 
     def review():
-        services.review(current_user, answer, data.get("verdict"), data.get("comment", ""))
+        services.review(current_user, answer, data.get("verdict"), data.get("comment", ""), data.get("items"))
         return answer_json(city, answer, full=True)
 
     return committed(review)
+
+
+@bp.put("/cities/<slug>/assessment/<code>/checklist")
+@per_object
+@signed_in
+def put_checklist(slug, code):
+    """Say which checklist items the city meets: `{met: ["DM1.1", "DM1.3"]}`; the others are not met."""
+    city, answer = _city_answer(slug, code, "write")
+    data = json_body()
+
+    def save():
+        services.mark_items(current_user, answer, data.get("met", []))
+        return answer_json(city, answer)
+
+    return committed(save)
+
+
+@bp.put("/cities/<slug>/assessment/evidence/<int:evidence_id>/items")
+@per_object
+@signed_in
+def put_evidence_items(slug, evidence_id):
+    """Say which checklist items of its criterion a piece of evidence supports: `{items: ["DM1.2"]}`."""
+    city, assessment = pages.city_assessment(slug, "write", explain=True)
+    evidence = pages.evidence_of(assessment, evidence_id)
+    data = json_body()
+
+    def save():
+        services.link_evidence(current_user, evidence, data.get("items", []))
+        return evidence_json(city, evidence)
+
+    return committed(save)
 
 
 _errors = {code: {"$ref": "#/components/responses/Error"} for code in ("400", "401", "403", "404", "409", "413", "422")}
@@ -264,6 +261,14 @@ _evidence_schema = {
         "kind": {"type": "string", "enum": ["link", "file"]},
         "url": {"type": "string", "format": "uri", "description": "The link, or where to download the file"},
         "description": {"type": "string"},
+        "as_of": {"type": "string", "format": "date", "nullable": True, "description": "The date it shows"},
+        "items": {"type": "array", "items": {"type": "string"}, "description": "Checklist items it supports"},
+        "stale_for": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Items whose freshness rule it will not meet at the deadline",
+        },
+        "former_code": {"type": "string", "nullable": True, "description": "Its 2025 criterion, if it moved"},
         "filename": {"type": "string"},
         "content_type": {"type": "string"},
         "size": {"type": "integer"},
@@ -278,6 +283,27 @@ _review_schema = {
         "at": {"type": "string", "format": "date-time"},
     },
 }
+_item_state_schema = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "example": "DM1.2"},
+        "text": {"type": "string"},
+        "kind": {"type": "string", "enum": ["practice", "document"]},
+        "fresh_months": {"type": "integer", "nullable": True},
+        "met": {"type": "boolean", "description": "Marked met by the city"},
+        "review": {"type": "string", "enum": ["met", "needs_work"], "nullable": True},
+        "review_comment": {"type": "string"},
+    },
+}
+_checklist_schema = {
+    "type": "object",
+    "properties": {
+        "required": {"type": "integer", "description": "How many items the rule asks for"},
+        "met": {"type": "integer"},
+        "rule_met": {"type": "boolean", "description": "The city may then declare the criterion in place"},
+        "items": {"type": "array", "items": _item_state_schema},
+    },
+}
 _answer_schema = {
     "type": "object",
     "properties": {
@@ -288,6 +314,9 @@ _answer_schema = {
         "review_state": {"type": "string", "enum": ["draft", "submitted", "accepted", "changes_requested"]},
         "version": {"type": "integer", "description": "Send it back with a change to have a stale edit refused"},
         "evidence": {"type": "array", "items": _evidence_schema},
+        "checklist": _checklist_schema,
+        "prerequisites": {"type": "array", "items": {"type": "string"}},
+        "retired": {"type": "boolean", "description": "A criterion the framework no longer has, kept to be read"},
         "latest_review": {**_review_schema, "nullable": True},
         "url": {"type": "string", "format": "uri"},
     },
@@ -371,26 +400,73 @@ add_paths(
                         "multipart/form-data": {
                             "schema": {
                                 "type": "object",
-                                "required": ["file"],
+                                "required": ["file", "as_of"],
                                 "properties": {
                                     "file": {"type": "string", "format": "binary"},
                                     "description": {"type": "string"},
+                                    "as_of": {"type": "string", "format": "date"},
+                                    "items": {"type": "array", "items": {"type": "string"}},
                                 },
                             }
                         },
                         "application/json": {
                             "schema": {
                                 "type": "object",
-                                "required": ["url"],
+                                "required": ["url", "as_of"],
                                 "properties": {
                                     "url": {"type": "string", "format": "uri"},
                                     "description": {"type": "string"},
+                                    "as_of": {"type": "string", "format": "date", "description": "The date it shows"},
+                                    "items": {"type": "array", "items": {"type": "string"}},
                                 },
                             }
                         },
                     },
                 },
                 "responses": {"201": _json(_evidence_schema, "The evidence added"), **_errors},
+            }
+        },
+        "/cities/{slug}/assessment/{code}/checklist": {
+            "put": {
+                "tags": ["assessment"],
+                "summary": "Mark the checklist items the city meets (the city's confirmed members)",
+                "parameters": _path,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["met"],
+                                "properties": {"met": {"type": "array", "items": {"type": "string"}}},
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": _json(_answer_schema, "The answer with its checklist"), **_errors},
+            }
+        },
+        "/cities/{slug}/assessment/evidence/{evidence_id}/items": {
+            "put": {
+                "tags": ["assessment"],
+                "summary": "Link a piece of evidence to the checklist items it supports (the city's members)",
+                "parameters": [
+                    _path[0],
+                    {"name": "evidence_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["items"],
+                                "properties": {"items": {"type": "array", "items": {"type": "string"}}},
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": _json(_evidence_schema, "The evidence with its items"), **_errors},
             }
         },
         "/cities/{slug}/assessment/{code}/submit": {
@@ -416,6 +492,18 @@ add_paths(
                                 "properties": {
                                     "verdict": {"type": "string", "enum": ["accepted", "changes_requested"]},
                                     "comment": {"type": "string", "description": "Required for changes_requested"},
+                                    "items": {
+                                        "type": "object",
+                                        "description": 'Item by item: {"DM1.2": {verdict: met | needs_work, '
+                                        "comment}}; a comment is required for needs_work",
+                                        "additionalProperties": {
+                                            "type": "object",
+                                            "properties": {
+                                                "verdict": {"type": "string", "enum": ["met", "needs_work"]},
+                                                "comment": {"type": "string"},
+                                            },
+                                        },
+                                    },
                                 },
                             }
                         }

@@ -1,26 +1,20 @@
-"""`flask framework load [FILE]`: load or update the certification framework."""
+"""`flask assessment stale-notices`: tell cities of evidence about to be too old for the deadline."""
+
+from datetime import date
 
 import click
 from flask import Blueprint
 
-from community.assessment import framework
+from community.assessment import services
 from community.extensions import db
 
-bp = Blueprint("framework_cli", __name__, cli_group="framework")
+bp = Blueprint("assessment_cli", __name__, cli_group="assessment")
 
 
-@bp.cli.command("load")
-@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
-def load(file):
-    """Load or update the framework from FILE (default: the one shipped with Comunidade)."""
-    path = file or framework.SHIPPED_FILE
-    try:
-        counts = framework.load(framework.read_file(path))
-    except framework.FrameworkError as error:
-        db.session.rollback()
-        raise click.ClickException("the framework was not loaded:\n- " + "\n- ".join(error.problems)) from error
+@bp.cli.command("stale-notices")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as on this day (YYYY-MM-DD).")
+def stale_notices(today):
+    """Notify each city's members of evidence that goes stale before the deadline (once per evidence and cycle)."""
+    sent = services.send_stale_notices(today.date() if today else date.today())
     db.session.commit()
-    click.echo(
-        f"Framework loaded from {click.format_filename(str(path))}: "
-        f"{counts['added']} criteria added, {counts['updated']} updated, {counts['retired']} retired."
-    )
+    click.echo(f"Stale-evidence notices: {sent} piece(s) of evidence announced.")

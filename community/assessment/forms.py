@@ -1,14 +1,16 @@
 """Forms of the self-assessment: a criterion's answer, its evidence, the mentor's review, assigning a mentor."""
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from community.assessment import services
 from community.assessment.models import AnswerStatus, Verdict
-from community.core.forms import LANGUAGE_NAMES, choices
+from community.core.forms import choices
 
 
 class AnswerForm(FlaskForm):
@@ -29,6 +31,12 @@ class AnswerForm(FlaskForm):
 class LinkEvidenceForm(FlaskForm):
     url = StringField(_l("Web address"), validators=[InputRequired(), Length(max=services.URL_MAX)])
     description = StringField(_l("What it shows"), validators=[Optional(), Length(max=services.DESCRIPTION_MAX)])
+    as_of = DateField(
+        _l("Date it shows"),
+        description=_l("The date of the document or page: when it was approved, published or last updated."),
+        default=date.today,
+        validators=[InputRequired()],
+    )
     submit = SubmitField(_l("Add the link"))
 
 
@@ -39,6 +47,12 @@ class FileEvidenceForm(FlaskForm):
         validators=[InputRequired()],
     )
     description = StringField(_l("What it shows"), validators=[Optional(), Length(max=services.DESCRIPTION_MAX)])
+    as_of = DateField(
+        _l("Date it shows"),
+        description=_l("The date of the document or page: when it was approved, published or last updated."),
+        default=date.today,
+        validators=[InputRequired()],
+    )
     submit = SubmitField(_l("Upload"))
 
 
@@ -56,36 +70,7 @@ class ReviewForm(FlaskForm):
         self.verdict.choices = choices((verdict.value, services.VERDICT_LABELS[verdict]) for verdict in Verdict)
 
 
-class FrameworkTextsForm(FlaskForm):
-    """An admin's edit of a practice area's or criterion's texts, in each language the site speaks."""
+class ChecklistForm(FlaskForm):
+    """Only the CSRF token: the items ticked come as a list of `items`, checked by the service."""
 
-    submit = SubmitField(_l("Save the texts"))
-
-    @classmethod
-    def for_item(cls, with_guidance, formdata=None, data=None):
-        class Form(cls):
-            pass
-
-        for lang, language in LANGUAGE_NAMES.items():
-            setattr(
-                Form,
-                f"name_{lang}",
-                StringField(
-                    _l("Name (%(language)s)", language=language), validators=[InputRequired(), Length(max=200)]
-                ),
-            )
-            setattr(
-                Form,
-                f"description_{lang}",
-                TextAreaField(_l("Description (%(language)s)", language=language), validators=[Length(max=2000)]),
-            )
-            if with_guidance:
-                setattr(
-                    Form,
-                    f"guidance_{lang}",
-                    TextAreaField(
-                        _l("Evidence that usually shows it (%(language)s)", language=language),
-                        validators=[Length(max=4000)],
-                    ),
-                )
-        return Form(formdata=formdata, data=data)
+    submit = SubmitField(_l("Save the checklist"))

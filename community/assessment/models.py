@@ -1,5 +1,5 @@
-"""The certification framework (practice areas and criteria, named by code: DM, DM2, EVAL), and each city's
-self-assessment on it: answers, evidence and the mentor's reviews."""
+"""Each city's self-assessment on the certification framework: answers, checklist marks, dated evidence and the
+mentor's reviews, of the whole criterion and item by item."""
 
 import enum
 from datetime import date, datetime
@@ -7,80 +7,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from community.core.i18n import localized
 from community.core.models import UTCDateTime, utcnow
 from community.extensions import db
-
-
-class Framework(db.Model):
-    """A loaded version of the framework's texts; the newest one is current."""
-
-    __tablename__ = "frameworks"
-
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    version: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
-    titles: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
-    loaded_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
-
-    @property
-    def title(self):
-        return localized(self.titles)
-
-
-class PracticeArea(db.Model):
-    __tablename__ = "practice_areas"
-
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    code: so.Mapped[str] = so.mapped_column(sa.String(8), unique=True)
-    position: so.Mapped[int] = so.mapped_column(default=0)
-    names: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
-    descriptions: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
-
-    criteria: so.Mapped[list["Criterion"]] = so.relationship(
-        back_populates="practice_area", order_by="Criterion.position"
-    )
-
-    def __repr__(self):
-        return f"<PracticeArea {self.code}>"
-
-    @property
-    def name(self):
-        return localized(self.names)
-
-    @property
-    def description(self):
-        return localized(self.descriptions)
-
-
-class Criterion(db.Model):
-    __tablename__ = "criteria"
-
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    code: so.Mapped[str] = so.mapped_column(sa.String(10), unique=True)
-    practice_area_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("practice_areas.id"), index=True)
-    position: so.Mapped[int] = so.mapped_column(default=0)
-    names: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
-    descriptions: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
-    guidance: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
-    # A criterion dropped by a newer framework version stays for the answers that refer to it.
-    retired: so.Mapped[bool] = so.mapped_column(default=False)
-
-    practice_area: so.Mapped[PracticeArea] = so.relationship(back_populates="criteria")
-
-    def __repr__(self):
-        return f"<Criterion {self.code}>"
-
-    @property
-    def name(self):
-        return localized(self.names)
-
-    @property
-    def description(self):
-        return localized(self.descriptions)
-
-    @property
-    def guidance_text(self):
-        return localized(self.guidance)
+from community.framework.models import ChecklistItem, Criterion
 
 
 class AnswerStatus(enum.StrEnum):
@@ -155,6 +84,7 @@ class Answer(db.Model):
     reviews: so.Mapped[list["Review"]] = so.relationship(
         back_populates="answer", order_by="Review.id.desc()", cascade="all, delete-orphan"
     )
+    item_states: so.Mapped[list["ItemState"]] = so.relationship(back_populates="answer", cascade="all, delete-orphan")
 
     def __repr__(self):
         return f"<Answer {self.assessment_id} {self.criterion_id} {self.status}>"
@@ -179,9 +109,16 @@ class Evidence(db.Model):
     size: so.Mapped[int | None]
     added_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # The date the evidence shows (a policy's approval, a report's month), which freshness rules are measured by.
+    as_of: so.Mapped[date | None]
+    # The criterion code it was filed under before a framework change moved it (DM3 of 2025), if it moved.
+    former_code: so.Mapped[str | None] = so.mapped_column(sa.String(12))
 
     answer: so.Mapped[Answer] = so.relationship(back_populates="evidence")
     added_by = so.relationship("User")
+    items: so.Mapped[list[ChecklistItem]] = so.relationship(
+        secondary="evidence_items", order_by="ChecklistItem.position"
+    )
 
     @property
     def is_file(self):
@@ -200,6 +137,64 @@ class Review(db.Model):
     comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     comment_html: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    former_code: so.Mapped[str | None] = so.mapped_column(sa.String(12))
 
     answer: so.Mapped[Answer] = so.relationship(back_populates="reviews")
     reviewer = so.relationship("User")
+
+
+evidence_items = sa.Table(
+    "evidence_items",
+    db.metadata,
+    sa.Column("evidence_id", sa.ForeignKey("assessment_evidence.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("item_id", sa.ForeignKey("checklist_items.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class ItemReview(enum.StrEnum):
+    """The mentor's word on one checklist item."""
+
+    MET = "met"
+    NEEDS_WORK = "needs_work"
+
+
+class ItemState(db.Model):
+    """Where a city stands on one checklist item of a criterion: marked met or not by the city, and the mentor's
+    review of it (met, or sent back with a comment)."""
+
+    __tablename__ = "assessment_item_states"
+    __table_args__ = (sa.UniqueConstraint("answer_id", "item_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    answer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("assessment_answers.id", ondelete="CASCADE"), index=True)
+    item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("checklist_items.id", ondelete="CASCADE"), index=True)
+    met: so.Mapped[bool] = so.mapped_column(default=False)
+    updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    updated_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    review: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    review_comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    reviewed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    reviewer_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    answer: so.Mapped[Answer] = so.relationship(back_populates="item_states")
+    item: so.Mapped[ChecklistItem] = so.relationship()
+    reviewer = so.relationship("User", foreign_keys=[reviewer_id])
+
+    @property
+    def sent_back(self):
+        return self.review == ItemReview.NEEDS_WORK
+
+
+class StaleNotice(db.Model):
+    """That the city was told a piece of evidence goes stale before a cycle's deadline: once per evidence and
+    cycle, however often the command runs."""
+
+    __tablename__ = "evidence_stale_notices"
+    __table_args__ = (sa.UniqueConstraint("evidence_id", "cycle"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    evidence_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("assessment_evidence.id", ondelete="CASCADE"), index=True
+    )
+    cycle: so.Mapped[str] = so.mapped_column(sa.String(20))
+    sent_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

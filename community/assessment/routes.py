@@ -1,114 +1,33 @@
-"""Pages of the certification framework (every practice area and criterion, with its questions and sessions) and
-of each city's self-assessment: the dashboard, a criterion with its evidence and reviews, the cohort, exports."""
+"""Pages of each city's self-assessment: the dashboard, a criterion with its checklist, evidence and reviews, the
+cohort, exports."""
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from community.assessment import framework, services
+from community.assessment import services
 from community.assessment.forms import (
     AnswerForm,
+    ChecklistForm,
     FileEvidenceForm,
-    FrameworkTextsForm,
     LinkEvidenceForm,
     ReviewForm,
 )
-from community.assessment.models import Criterion, Evidence, PracticeArea
+from community.assessment.models import Evidence
 from community.cities.models import City
 from community.core import uploads
 from community.core.errors import Conflict, InputError
 from community.core.exports import csv_response
-from community.core.forms import LANGUAGE_NAMES, show_errors
-from community.core.permissions import admin_required, per_object, public, signed_in, staff_required
+from community.core.forms import show_errors
+from community.core.permissions import per_object, signed_in, staff_required
 from community.extensions import db, limiter
-from community.library.browse import case_list_query
-from community.live.services import session_list_query
+from community.framework import services as framework
 from community.mentorship import services as mentorship_services
 from community.mentorship.forms import AssignMentorForm
 from community.mentorship.models import Mentorship
-from community.threads.services import thread_list_query
 
-bp = Blueprint("framework", __name__, url_prefix="/framework")
-
-RECENT_THREADS = 10
-NEXT_SESSIONS = 5
-RECENT_CASES = 5
-
-
-@bp.route("/")
-@public
-def index():
-    return render_template("framework/index.html", areas=framework.practice_areas())
-
-
-@bp.route("/<code>")
-@public
-def show(code):
-    """A practice area (DM) or a criterion (DM2), addressed by its code."""
-    code = code.upper()
-    if not code.isascii() or not code.isalnum() or len(code) > 10:
-        abort(404)
-    area = db.session.scalar(
-        sa.select(PracticeArea).where(PracticeArea.code == code).options(sa.orm.selectinload(PracticeArea.criteria))
-    )
-    criterion = None
-    if area is None:
-        criterion = db.session.scalar(
-            sa.select(Criterion).where(Criterion.code == code).options(sa.orm.joinedload(Criterion.practice_area))
-        )
-        if criterion is None:
-            abort(404)
-    filters = {"criterion": code} if criterion else {"area": code}
-    threads = db.session.scalars(thread_list_query(current_user, **filters).limit(RECENT_THREADS)).unique().all()
-    sessions = db.session.scalars(session_list_query("upcoming", **filters).limit(NEXT_SESSIONS)).unique().all()
-    cases = (
-        db.session.scalars(case_list_query(current_user, {**filters, "sort": "newest"}).limit(RECENT_CASES))
-        .unique()
-        .all()
-    )
-    area = area or criterion.practice_area
-    return render_template(
-        "framework/show.html",
-        area=area,
-        criterion=criterion,
-        threads=threads,
-        sessions=sessions,
-        cases=cases,
-        filters=filters,
-    )
-
-
-@bp.route("/<code>/edit", methods=["GET", "POST"])
-@admin_required
-def edit_texts(code):
-    """An admin corrects a practice area's or criterion's texts; `flask framework load` replaces them wholesale."""
-    item = framework.item_by_code(code.upper()) if _plain_code(code) else None
-    if item is None:
-        abort(404)
-    with_guidance = isinstance(item, Criterion)
-    # Each stored set of texts and the form's fields for it: names -> name_en, name_pt_BR, name_es.
-    fields = {"names": "name", "descriptions": "description"} | ({"guidance": "guidance"} if with_guidance else {})
-    data = {
-        f"{prefix}_{lang}": getattr(item, name).get(lang, "")
-        for name, prefix in fields.items()
-        for lang in LANGUAGE_NAMES
-    }
-    formdata = request.form if request.method == "POST" else None
-    form = FrameworkTextsForm.for_item(with_guidance, formdata=formdata, data=data)
-    if request.method == "POST" and form.validate():
-        for name, prefix in fields.items():
-            setattr(item, name, {lang: form[f"{prefix}_{lang}"].data.strip() for lang in LANGUAGE_NAMES})
-        db.session.commit()
-        flash(_("The texts of %(code)s were saved.", code=item.code), "success")
-        return redirect(url_for("framework.show", code=item.code))
-    status = 422 if request.method == "POST" else 200
-    return render_template("framework/edit.html", item=item, form=form, languages=LANGUAGE_NAMES, fields=fields), status
-
-
-# --- a city's self-assessment ------------------------------------------------------------------------------------
-
-assessment_bp = Blueprint("assessment", __name__)
+bp = Blueprint("assessment", __name__)
 
 
 def city_assessment(slug, need="read", explain=False):
@@ -132,11 +51,7 @@ def criterion_answer(assessment, code):
     return answer
 
 
-def _plain_code(code):
-    return code.isascii() and code.isalnum() and len(code) <= 10
-
-
-@assessment_bp.route("/assessment/cohort")
+@bp.route("/assessment/cohort")
 @staff_required
 def cohort():
     return render_template(
@@ -148,7 +63,7 @@ def cohort():
     )
 
 
-@assessment_bp.route("/cities/<slug>/assessment")
+@bp.route("/cities/<slug>/assessment")
 @per_object
 @signed_in
 def dashboard(slug):
@@ -177,12 +92,33 @@ def dashboard(slug):
         ).all(),
         can_write=services.can_write(current_user, city),
         ready=ready,
+        stale=services.stale_items(assessment, answer_list),
+        archived=services.archived_answers(assessment),
         assign_form=assign_form,
         labels=services,
     )
 
 
-def _criterion_page(city, assessment, answer, form=None, link_form=None, file_form=None, review_form=None, status=200):
+def _answers_by_code(assessment, answer):
+    """The city's answers on the criteria `answer`'s criterion waits for, by code."""
+    codes = [other.code for other in answer.criterion.prerequisites]
+    if not codes:
+        return {}
+    found = {code: services.answer_for_reading(assessment, code) for code in codes}
+    return {code: found_answer for code, found_answer in found.items() if found_answer is not None}
+
+
+def _criterion_page(
+    city,
+    assessment,
+    answer,
+    form=None,
+    link_form=None,
+    file_form=None,
+    review_form=None,
+    item_problems=None,
+    status=200,
+):
     if form is None:
         form = AnswerForm(data={"status": answer.status, "notes": answer.notes, "version": answer.version})
     return (
@@ -196,7 +132,12 @@ def _criterion_page(city, assessment, answer, form=None, link_form=None, file_fo
             link_form=link_form or LinkEvidenceForm(),
             file_form=file_form or FileEvidenceForm(),
             review_form=review_form or ReviewForm(),
-            can_write=services.can_write(current_user, city),
+            checklist_form=ChecklistForm(),
+            checklist=services.checklist(answer),
+            waiting_on=services.waiting_on(answer, _answers_by_code(assessment, answer)),
+            deadline=assessment.deadline or services.current_deadline(),
+            item_problems=item_problems or {},
+            can_write=services.can_write(current_user, city) and not answer.criterion.retired,
             can_review=services.can_review(current_user, city),
             not_ready=services.submittable(answer),
             labels=services,
@@ -205,7 +146,7 @@ def _criterion_page(city, assessment, answer, form=None, link_form=None, file_fo
     )
 
 
-@assessment_bp.route("/cities/<slug>/assessment/<code>", methods=["GET", "POST"])
+@bp.route("/cities/<slug>/assessment/<code>", methods=["GET", "POST"])
 @per_object
 @signed_in
 def criterion(slug, code):
@@ -235,7 +176,7 @@ def criterion(slug, code):
     return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code))
 
 
-@assessment_bp.route("/cities/<slug>/assessment/<code>/evidence", methods=["POST"])
+@bp.route("/cities/<slug>/assessment/<code>/evidence", methods=["POST"])
 @per_object
 @signed_in
 @limiter.limit("60 per hour", key_func=lambda: str(current_user.get_id()))
@@ -250,9 +191,11 @@ def add_evidence(slug, code):
         return _criterion_page(city, assessment, answer, **forms, status=422)
     try:
         if is_file:
-            services.add_file(current_user, answer, form.file.data, form.description.data)
+            evidence = services.add_file(current_user, answer, form.file.data, form.description.data, form.as_of.data)
         else:
-            services.add_link(current_user, answer, form.url.data, form.description.data)
+            evidence = services.add_link(current_user, answer, form.url.data, form.description.data, form.as_of.data)
+        if request.form.getlist("items"):
+            services.link_evidence(current_user, evidence, request.form.getlist("items"))
     except InputError as error:  # an upload refused says its own status: 400, or 415 for the wrong type
         db.session.rollback()
         show_errors(form, error)
@@ -262,19 +205,72 @@ def add_evidence(slug, code):
     return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code) + "#evidence")
 
 
-def _evidence(assessment, evidence_id):
+def evidence_of(assessment, evidence_id):
+    """A piece of evidence of this assessment, or 404."""
     evidence = db.session.get(Evidence, evidence_id)
     if evidence is None or evidence.answer.assessment_id != assessment.id:
         abort(404)
     return evidence
 
 
-@assessment_bp.route("/cities/<slug>/assessment/evidence/<int:evidence_id>/delete", methods=["POST"])
+@bp.route("/cities/<slug>/assessment/<code>/checklist", methods=["POST"])
+@per_object
+@signed_in
+def save_checklist(slug, code):
+    """The city marks the checklist items it meets (the boxes ticked are met, the others not)."""
+    city, assessment = city_assessment(slug, "write")
+    answer = criterion_answer(assessment, code)
+    if not ChecklistForm().validate():
+        db.session.rollback()
+        abort(400)
+    try:
+        result = services.mark_items(current_user, answer, request.form.getlist("items"))
+    except InputError as error:
+        db.session.rollback()
+        flash(str(next(iter(error.fields.values()))), "error")
+        return _criterion_page(city, assessment, answer, status=422)
+    db.session.commit()
+    flash(
+        _(
+            "Checklist of %(code)s saved: %(met)d of %(total)d items met, %(required)d needed.",
+            code=answer.criterion.code,
+            met=result.met,
+            total=result.total,
+            required=result.required,
+        ),
+        "success",
+    )
+    return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code) + "#checklist")
+
+
+@bp.route("/cities/<slug>/assessment/evidence/<int:evidence_id>/items", methods=["POST"])
+@per_object
+@signed_in
+def evidence_items(slug, evidence_id):
+    """The city says which checklist items a piece of evidence supports."""
+    city, assessment = city_assessment(slug, "write")
+    evidence = evidence_of(assessment, evidence_id)
+    code = evidence.answer.criterion.code
+    if not ChecklistForm().validate():
+        db.session.rollback()
+        abort(400)
+    try:
+        services.link_evidence(current_user, evidence, request.form.getlist("items"))
+    except InputError as error:
+        db.session.rollback()
+        flash(str(next(iter(error.fields.values()))), "error")
+        return _criterion_page(city, assessment, evidence.answer, status=422)
+    db.session.commit()
+    flash(_("The evidence's checklist items were saved."), "success")
+    return redirect(url_for("assessment.criterion", slug=city.slug, code=code) + f"#evidence-{evidence.id}")
+
+
+@bp.route("/cities/<slug>/assessment/evidence/<int:evidence_id>/delete", methods=["POST"])
 @per_object
 @signed_in
 def remove_evidence(slug, evidence_id):
     city, assessment = city_assessment(slug, "write")
-    evidence = _evidence(assessment, evidence_id)
+    evidence = evidence_of(assessment, evidence_id)
     code = evidence.answer.criterion.code
     services.remove_evidence(current_user, evidence)
     db.session.commit()
@@ -282,19 +278,19 @@ def remove_evidence(slug, evidence_id):
     return redirect(url_for("assessment.criterion", slug=city.slug, code=code) + "#evidence")
 
 
-@assessment_bp.route("/cities/<slug>/assessment/evidence/<int:evidence_id>")
+@bp.route("/cities/<slug>/assessment/evidence/<int:evidence_id>")
 @per_object
 @signed_in
 def download(slug, evidence_id):
     """An uploaded file, only to those who may read the assessment, always as an attachment."""
     _city, assessment = city_assessment(slug)
-    evidence = _evidence(assessment, evidence_id)
+    evidence = evidence_of(assessment, evidence_id)
     if not evidence.is_file:
         abort(404)
     return uploads.send(evidence.stored_name, evidence.filename, evidence.content_type)
 
 
-@assessment_bp.route("/cities/<slug>/assessment/<code>/submit", methods=["POST"])
+@bp.route("/cities/<slug>/assessment/<code>/submit", methods=["POST"])
 @per_object
 @signed_in
 def submit(slug, code):
@@ -311,12 +307,12 @@ def submit(slug, code):
     return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code))
 
 
-@assessment_bp.route("/cities/<slug>/assessment/areas/<code>/submit", methods=["POST"])
+@bp.route("/cities/<slug>/assessment/areas/<code>/submit", methods=["POST"])
 @per_object
 @signed_in
 def submit_area(slug, code):
     city, assessment = city_assessment(slug, "write")
-    area = framework.area_by_code(code.upper()) if _plain_code(code) else None
+    area = framework.area_by_code(code.upper()) if framework.is_code(code) else None
     if area is None:
         abort(404)
     answer_list = [answer for answer in services.answers(assessment) if answer.criterion.practice_area_id == area.id]
@@ -338,7 +334,7 @@ def submit_area(slug, code):
     return redirect(url_for("assessment.dashboard", slug=city.slug) + f"#area-{area.code}")
 
 
-@assessment_bp.route("/cities/<slug>/assessment/<code>/review", methods=["POST"])
+@bp.route("/cities/<slug>/assessment/<code>/review", methods=["POST"])
 @per_object
 @signed_in
 def review(slug, code):
@@ -351,12 +347,22 @@ def review(slug, code):
     if not form.validate():
         db.session.rollback()
         return _criterion_page(city, assessment, answer, review_form=form, status=422)
+    items = {
+        item.code: {
+            "verdict": request.form.get(f"item-{item.code}-verdict", ""),
+            "comment": request.form.get(f"item-{item.code}-comment", ""),
+        }
+        for item in answer.criterion.checklist
+    }
     try:
-        services.review(current_user, answer, form.verdict.data, form.comment.data)
+        services.review(current_user, answer, form.verdict.data, form.comment.data, items)
     except InputError as error:
         db.session.rollback()
         show_errors(form, error)
-        return _criterion_page(city, assessment, answer, review_form=form, status=422)
+        item_problems = {
+            key.removeprefix("items."): value for key, value in error.fields.items() if key.startswith("items.")
+        }
+        return _criterion_page(city, assessment, answer, review_form=form, item_problems=item_problems, status=422)
     except Conflict as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -366,7 +372,7 @@ def review(slug, code):
     return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code))
 
 
-@assessment_bp.route("/cities/<slug>/assessment/export.csv")
+@bp.route("/cities/<slug>/assessment/export.csv")
 @per_object
 @signed_in
 def export_csv(slug):
@@ -375,7 +381,7 @@ def export_csv(slug):
     return csv_response(services.EXPORT_HEADER, rows, f"assessment-{city.slug}-{assessment.cycle}.csv")
 
 
-@assessment_bp.route("/cities/<slug>/assessment/export.json")
+@bp.route("/cities/<slug>/assessment/export.json")
 @per_object
 @signed_in
 def export_json(slug):

@@ -7,22 +7,24 @@ Every rule lives here, shared by the pages and the API. Workflows flush but neve
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from dateutil.relativedelta import relativedelta
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from community.assessment import framework
 from community.assessment.models import (
     Answer,
     AnswerStatus,
     Assessment,
-    Criterion,
     Evidence,
+    ItemReview,
+    ItemState,
     Review,
     ReviewState,
+    StaleNotice,
     Verdict,
 )
 from community.auth.models import User
@@ -31,7 +33,10 @@ from community.core import uploads
 from community.core.errors import Conflict, InputError, NotAllowed
 from community.core.markdown import render
 from community.core.models import utcnow
+from community.core.urls import path_for
 from community.extensions import db
+from community.framework import services as framework
+from community.framework.models import ChecklistItem, Criterion
 from community.mentorship import services as mentorship
 from community.notifications.services import notify
 
@@ -53,6 +58,8 @@ REVIEW_LABELS = {
     ReviewState.ACCEPTED: _l("Accepted"),
     ReviewState.CHANGES_REQUESTED: _l("Changes requested"),
 }
+ITEM_REVIEW_LABELS = {ItemReview.MET: _l("Met"), ItemReview.NEEDS_WORK: _l("Needs work")}
+KIND_LABELS = {"practice": _l("Practice"), "document": _l("Document")}
 VERDICT_LABELS = {Verdict.ACCEPTED: _l("Accepted"), Verdict.CHANGES_REQUESTED: _l("Changes requested")}
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
@@ -126,7 +133,7 @@ def open_assessment(city):
     """
     assessment = find_assessment(city)
     if assessment is None:
-        current = db.session.scalar(sa.select(framework.Framework).order_by(framework.Framework.id.desc()).limit(1))
+        current = framework.current_framework()
         try:
             with db.session.begin_nested():
                 assessment = Assessment(
@@ -174,7 +181,9 @@ def answers(assessment):
             .where(Answer.assessment_id == assessment.id)
             .options(
                 so.selectinload(Answer.evidence).joinedload(Evidence.added_by),
+                so.selectinload(Answer.evidence).selectinload(Evidence.items),
                 so.selectinload(Answer.reviews).joinedload(Review.reviewer),
+                so.selectinload(Answer.item_states),
             )
         )
         stored = {answer.criterion_id: answer for answer in db.session.scalars(query)}
@@ -191,13 +200,13 @@ def answer_for(assessment, code):
     return db.session.scalar(
         sa.select(Answer)
         .join(Answer.criterion)
-        .where(Answer.assessment_id == assessment.id, Criterion.code == code.upper(), Criterion.retired.is_(False))
+        .where(Answer.assessment_id == assessment.id, Criterion.code == code.upper())
     )
 
 
 def answer_for_reading(assessment, code):
     """The answer on `code` to show: the stored one, or a blank one that is not stored; None for no such code."""
-    if not (code.isascii() and code.isalnum() and len(code) <= 10):
+    if not framework.is_code(code):
         return None
     if assessment.id is not None:
         answer = answer_for(assessment, code)
@@ -207,6 +216,20 @@ def answer_for_reading(assessment, code):
         sa.select(Criterion).where(Criterion.code == code.upper(), Criterion.retired.is_(False))
     )
     return _blank(criterion) if criterion else None
+
+
+def archived_answers(assessment):
+    """The answers kept on criteria the framework no longer has (a retired 2025 criterion with no counterpart),
+    readable by the city and its mentors but no longer counted."""
+    if assessment.id is None:
+        return []
+    return db.session.scalars(
+        sa.select(Answer)
+        .join(Answer.criterion)
+        .where(Answer.assessment_id == assessment.id, Criterion.retired.is_(True))
+        .order_by(Criterion.code)
+        .options(so.selectinload(Answer.evidence), so.selectinload(Answer.reviews))
+    ).all()
 
 
 # --- editing -----------------------------------------------------------------------------------------------------
@@ -250,6 +273,7 @@ def update_answer(user, answer, status, notes, seen_version=None):
     racing each other cannot both win. Leaving "in place" withdraws a submission or an acceptance.
     """
     _require_write(user, answer.assessment.city)
+    _require_open(answer)
     status, notes = clean_answer_input(status, notes)
     review_state = answer.review_state
     if status != AnswerStatus.IN_PLACE and review_state in (ReviewState.SUBMITTED, ReviewState.ACCEPTED):
@@ -295,13 +319,34 @@ def _withdraw_acceptance(answer):
         answer.review_state = ReviewState.DRAFT
 
 
-def add_link(user, answer, url, description=""):
+def clean_as_of(value, today=None):
+    """The date a piece of evidence shows: required, a real date, not in the future."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            value = None
+    if not isinstance(value, date):
+        raise InputError({"as_of": _l("Give the date the evidence shows, such as 2026-03-31.")})
+    if value > (today or date.today()):
+        raise InputError({"as_of": _l("The date the evidence shows cannot be in the future.")})
+    return value
+
+
+def _require_open(answer):
+    if answer.criterion.retired:
+        raise InputError({"criterion": _l("This criterion was retired from the framework: it is kept to be read.")})
+
+
+def add_link(user, answer, url, description="", as_of=None):
     _require_write(user, answer.assessment.city)
+    _require_open(answer)
     url = (url or "").strip() if isinstance(url, str) or url is None else None
     description = _clean_description(description)
     if not url or len(url) > URL_MAX or not _URL.match(url):
         raise InputError({"url": _l("Give a full web address starting with http:// or https://.")})
-    evidence = Evidence(answer=answer, url=url, description=description, added_by_id=user.id)
+    as_of = clean_as_of(as_of)
+    evidence = Evidence(answer=answer, url=url, description=description, added_by_id=user.id, as_of=as_of)
     db.session.add(evidence)
     _touch(answer.assessment)
     db.session.flush()
@@ -316,10 +361,12 @@ def _clean_description(description):
     return description.strip()
 
 
-def add_file(user, answer, file, description=""):
+def add_file(user, answer, file, description="", as_of=None):
     """Keep an uploaded file as evidence. A refused file leaves nothing behind, on disk or in the database."""
     _require_write(user, answer.assessment.city)
+    _require_open(answer)
     description = _clean_description(description)
+    as_of = clean_as_of(as_of)
     stored = uploads.store(file, EVIDENCE_KINDS, current_app.config["EVIDENCE_MAX_BYTES"])
     evidence = Evidence(
         answer=answer,
@@ -329,6 +376,7 @@ def add_file(user, answer, file, description=""):
         content_type=stored.content_type,
         size=stored.size,
         added_by_id=user.id,
+        as_of=as_of,
     )
     db.session.add(evidence)
     _touch(answer.assessment)
@@ -382,6 +430,129 @@ def _keep_deleted_files(session, previous_transaction):
         session.info.pop("uploads.removed", None)
 
 
+# --- the checklist -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Checklist:
+    """A criterion's checklist as one city stands on it: each item with its state (None where never marked), the
+    rule (`required` of the items) and whether it is met."""
+
+    rows: list  # (ChecklistItem, ItemState | None)
+    required: int
+
+    @property
+    def met(self):
+        return sum(1 for _item, state in self.rows if state is not None and state.met)
+
+    @property
+    def total(self):
+        return len(self.rows)
+
+    @property
+    def rule_met(self):
+        return bool(self.rows) and self.met >= self.required
+
+    @property
+    def sent_back(self):
+        return [(item, state) for item, state in self.rows if state is not None and state.sent_back]
+
+
+def checklist(answer):
+    states = {state.item_id: state for state in answer.item_states} if answer.id is not None else {}
+    return Checklist(
+        rows=[(item, states.get(item.id)) for item in answer.criterion.checklist],
+        required=answer.criterion.required,
+    )
+
+
+def _items_of(answer, codes, field_name):
+    """The criterion's current checklist items named by `codes` (each once); an unknown code is refused."""
+    wanted = framework.parse_codes(codes)
+    if wanted is None:
+        raise InputError({field_name: _l("Give the checklist items as a list of ids, such as DM1.2.")})
+    by_code = {item.code: item for item in answer.criterion.checklist}
+    unknown = [code for code in wanted if code not in by_code]
+    if unknown:
+        raise InputError(
+            {field_name: _l("%(codes)s: not an item of this criterion's checklist.", codes=", ".join(unknown))}
+        )
+    return [by_code[code] for code in wanted]
+
+
+def _state(answer, item):
+    state = next((state for state in answer.item_states if state.item_id == item.id), None)
+    if state is None:
+        state = ItemState(answer=answer, item=item, met=False, review_comment="")
+        db.session.add(state)
+    return state
+
+
+def mark_items(user, answer, met_codes):
+    """Set which checklist items the city meets: those named are met, the others not. Unmarking an item of an
+    accepted criterion withdraws the acceptance; an item the mentor sent back stays marked so until reviewed."""
+    _require_write(user, answer.assessment.city)
+    _require_open(answer)
+    chosen = {item.id for item in _items_of(answer, met_codes, "items")}
+    now = utcnow()
+    for item in answer.criterion.checklist:
+        state = next((state for state in answer.item_states if state.item_id == item.id), None)
+        met = item.id in chosen
+        if state is None and not met:
+            continue
+        state = state or _state(answer, item)
+        if state.met != met:
+            if not met:
+                _withdraw_acceptance(answer)
+            state.met, state.updated_at, state.updated_by_id = met, now, user.id
+    _touch(answer.assessment)
+    db.session.flush()
+    return checklist(answer)
+
+
+def link_evidence(user, evidence, item_codes):
+    """Say which of its criterion's checklist items a piece of evidence supports (replacing what it said)."""
+    answer = evidence.answer
+    _require_write(user, answer.assessment.city)
+    _require_open(answer)
+    evidence.items = _items_of(answer, item_codes, "items")
+    _touch(answer.assessment)
+    db.session.flush()
+    return evidence
+
+
+def clean_item_reviews(answer, raw):
+    """{item id: (verdict, comment)} from what the mentor sent: {"DM1.2": {"verdict": "needs_work", "comment":
+    "..."}}; items left out are not reviewed. A verdict outside met / needs work, or sending back without a
+    comment, is refused naming the item."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InputError({"items": _l("Give the item reviews as an object keyed by item id.")})
+    items = {item.code: item for item in answer.criterion.checklist}
+    clean, problems = {}, {}
+    for code, value in raw.items():
+        code_key = code.strip().upper() if isinstance(code, str) else code
+        if code_key not in items:
+            problems[f"items.{code}"] = _l("%(codes)s: not an item of this criterion's checklist.", codes=code)
+            continue
+        value = value if isinstance(value, dict) else {}
+        verdict, comment = value.get("verdict"), value.get("comment") or ""
+        if verdict in ("", None):
+            continue
+        if verdict not in set(ItemReview):
+            problems[f"items.{code_key}"] = _l("Choose “met” or “needs work”.")
+        elif not isinstance(comment, str) or len(comment) > COMMENT_MAX:
+            problems[f"items.{code_key}"] = _l("Keep the comment under %(max)d characters.", max=COMMENT_MAX)
+        elif verdict == ItemReview.NEEDS_WORK and not comment.strip():
+            problems[f"items.{code_key}"] = _l("Say what the city should change on this item.")
+        else:
+            clean[items[code_key]] = (verdict, comment.strip())
+    if problems:
+        raise InputError(problems)
+    return clean
+
+
 # --- submitting and reviewing ------------------------------------------------------------------------------------
 
 
@@ -391,6 +562,8 @@ def submittable(answer):
         return _l("It is already waiting for a review.")
     if answer.review_state == ReviewState.ACCEPTED:
         return _l("It has already been accepted.")
+    if answer.criterion.retired:
+        return _l("This criterion was retired from the framework: it is kept to be read.")
     if answer.status != AnswerStatus.IN_PLACE:
         return _l("Mark it as in place first.")
     if not answer.evidence:
@@ -434,8 +607,9 @@ def submit(user, answer_list):
     return [answer for answer, _ in sent], skipped
 
 
-def review(user, answer, verdict, comment):
-    """A mentor's verdict on a submitted criterion; the city's members are told."""
+def review(user, answer, verdict, comment, items=None):
+    """A mentor's verdict on a submitted criterion, and on each checklist item in `items` (met or needs work, see
+    `clean_item_reviews`); an item sent back means the criterion is too. The city's members are told."""
     city = answer.assessment.city
     if not can_review(user, city):
         raise NotAllowed(REFUSALS["review"])
@@ -450,9 +624,21 @@ def review(user, answer, verdict, comment):
         problems["comment"] = _l("Say what the city should change.")
     if problems:
         raise InputError(problems)
+    item_reviews = clean_item_reviews(answer, items)
+    if verdict == Verdict.ACCEPTED and any(v == ItemReview.NEEDS_WORK for v, _c in item_reviews.values()):
+        raise InputError({"verdict": _l("An item needs work: ask for changes rather than accepting.")})
     if answer.review_state != ReviewState.SUBMITTED:
         raise Conflict(_l("This criterion is not waiting for a review."), "not_submitted")
     comment = comment.strip()
+    now = utcnow()
+    for item, (item_verdict, item_comment) in item_reviews.items():
+        state = _state(answer, item)
+        state.review, state.review_comment, state.reviewed_at, state.reviewer_id = (
+            item_verdict,
+            item_comment,
+            now,
+            user.id,
+        )
     entry = Review(
         answer=answer,
         reviewer_id=user.id,
@@ -464,10 +650,7 @@ def review(user, answer, verdict, comment):
     answer.review_state = verdict  # the verdicts are named as the states they lead to
     _touch(answer.assessment)
     db.session.flush()
-    members = db.session.scalars(
-        sa.select(User.id).where(User.city_id == city.id, User.city_confirmed_at.is_not(None), User.active.is_(True))
-    )
-    for member_id in members:
+    for member_id in _member_ids(city):
         notify(
             member_id,
             "review_" + verdict,
@@ -518,9 +701,11 @@ class Tally:
     accepted: int = 0
     submitted: int = 0
 
+    blocked: int = 0
+
     @property
     def not_started(self):
-        return self.total - self.in_place - self.in_progress
+        return self.total - self.in_place - self.in_progress - self.blocked
 
     def percent(self, count):
         return round(100 * count / self.total) if self.total else 0
@@ -535,22 +720,43 @@ class Progress:
     self_next: tuple | None = None
     accepted_next: tuple | None = None
     lifts: list = field(default_factory=list)  # answers that would count once in place, most advanced first
+    blocked: list = field(default_factory=list)  # (answer, prerequisites not in place): in place, not counted
+
+
+def waiting_on(answer, by_code, accepted=False):
+    """The prerequisites of `answer`'s criterion not yet in place (not yet accepted, with `accepted`)."""
+    missing = []
+    for other in answer.criterion.prerequisites:
+        theirs = by_code.get(other.code)
+        done = theirs is not None and theirs.status == AnswerStatus.IN_PLACE and (theirs.accepted or not accepted)
+        if not done:
+            missing.append(other)
+    return missing
 
 
 def progress(answer_list):
+    """The tallies and levels. A criterion in place counts only once its prerequisites are in place too (accepted
+    too, for the accepted level); `blocked` lists those waiting, with what they wait for."""
     overall, by_area, order = Tally(), {}, []
+    by_code = {answer.criterion.code: answer for answer in answer_list}
+    blocked = []
     for answer in answer_list:
         area = answer.criterion.practice_area
         if area.id not in by_area:
             by_area[area.id] = Tally()
             order.append(area)
+        in_place = answer.status == AnswerStatus.IN_PLACE
+        missing = waiting_on(answer, by_code) if in_place else []
+        if missing:
+            blocked.append((answer, missing))
         for tally in (overall, by_area[area.id]):
             tally.total += 1
-            tally.in_place += answer.status == AnswerStatus.IN_PLACE
+            tally.in_place += in_place and not missing
+            tally.blocked += bool(missing)
             tally.in_progress += answer.status == AnswerStatus.IN_PROGRESS
-            tally.accepted += answer.status == AnswerStatus.IN_PLACE and answer.accepted
+            tally.accepted += in_place and answer.accepted and not waiting_on(answer, by_code, accepted=True)
             tally.submitted += answer.review_state == ReviewState.SUBMITTED
-    result = Progress(overall=overall, areas=[(area, by_area[area.id]) for area in order])
+    result = Progress(overall=overall, areas=[(area, by_area[area.id]) for area in order], blocked=blocked)
     result.self_level = level_for(overall.in_place, overall.total)
     result.accepted_level = level_for(overall.accepted, overall.total)
     result.self_next = next_level(overall.in_place, overall.total)
@@ -645,6 +851,84 @@ def waiting_reviews(user):
     if not user.is_admin:
         query = query.where(Assessment.city_id.in_(mentorship.mentored_city_ids(user.id) or {-1}))
     return db.session.scalars(query).all()
+
+
+# --- dated evidence ----------------------------------------------------------------------------------------------
+
+
+def stale_on(evidence, item):
+    """The first day `evidence` is too old for `item`'s freshness rule, or None (no rule, or no date)."""
+    if item.fresh_months is None or evidence.as_of is None:
+        return None
+    return evidence.as_of + relativedelta(months=item.fresh_months) + timedelta(days=1)
+
+
+def stale_for(evidence, deadline):
+    """The items `evidence` supports for which it will be stale by `deadline` (today without one)."""
+    deadline = deadline or date.today()
+    return [item for item in evidence.items if (when := stale_on(evidence, item)) is not None and when <= deadline]
+
+
+def stale_items(assessment, answer_list=None):
+    """(answer, item, evidence) for each piece of evidence that will be too old for an item's freshness rule at
+    the assessment's deadline, in framework order."""
+    deadline = assessment.deadline or current_deadline()
+    found = []
+    for answer in answer_list if answer_list is not None else answers(assessment):
+        for evidence in answer.evidence:
+            found.extend((answer, item, evidence) for item in stale_for(evidence, deadline))
+    return found
+
+
+def send_stale_notices(today=None):
+    """Tell each city's members of evidence that goes stale before its assessment's deadline, from
+    EVIDENCE_STALE_WARNING_DAYS before it does; once per evidence and cycle, however often this runs. Returns
+    how many pieces of evidence were announced. The caller commits."""
+    today = today or date.today()
+    warning = timedelta(days=current_app.config["EVIDENCE_STALE_WARNING_DAYS"])
+    cycle = current_cycle()
+    told = set(db.session.scalars(sa.select(StaleNotice.evidence_id).where(StaleNotice.cycle == cycle)))
+    query = (
+        sa.select(Evidence)
+        .join(Evidence.answer)
+        .join(Answer.assessment)
+        .join(Evidence.items)
+        .where(Assessment.cycle == cycle, ChecklistItem.fresh_months.is_not(None), Evidence.as_of.is_not(None))
+        .options(so.contains_eager(Evidence.answer).contains_eager(Answer.assessment))
+        .distinct()
+    )
+    sent = 0
+    for evidence in db.session.scalars(query).unique():
+        if evidence.id in told:
+            continue
+        assessment = evidence.answer.assessment
+        deadline = assessment.deadline or current_deadline() or today
+        dates = [when for item in evidence.items if (when := stale_on(evidence, item)) and when <= deadline]
+        if not dates or today < min(dates) - warning:
+            continue
+        city, code = assessment.city, evidence.answer.criterion.code
+        db.session.add(StaleNotice(evidence_id=evidence.id, cycle=cycle))
+        for member_id in _member_ids(city):
+            notify(
+                member_id,
+                "evidence_stale",
+                url=path_for("assessment.criterion", slug=city.slug, code=code, _anchor="evidence"),
+                data={
+                    "criterion": code,
+                    "city_name": city.name,
+                    "as_of": evidence.as_of.isoformat(),
+                    "stale_on": min(dates).isoformat(),
+                },
+            )
+        sent += 1
+    db.session.flush()
+    return sent
+
+
+def _member_ids(city):
+    return db.session.scalars(
+        sa.select(User.id).where(User.city_id == city.id, User.city_confirmed_at.is_not(None), User.active.is_(True))
+    ).all()
 
 
 # --- exports -----------------------------------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from community.assessment.models import Criterion, PracticeArea
 from community.cities.models import City
 from community.extensions import db
+from community.framework import services as framework
+from community.framework.models import Criterion, PracticeArea
 from community.library.models import (
     Bookmark,
     CaseSdg,
@@ -171,3 +172,10 @@ def facet_labels():
         "area": {area.code: area.name for area in areas},
         "criterion": {criterion.code: criterion.name for criterion in criteria},
     }
+
+
+def _related_cases(user, filters, limit):
+    return db.session.scalars(case_list_query(user, {**filters, "sort": "newest"}).limit(limit)).unique().all()
+
+
+framework.register_related("cases", _related_cases)

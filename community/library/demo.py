@@ -162,7 +162,7 @@ DEMO_CASES = [
         "Secretaría de Participación Ciudadana.",
         "Lucía Fernández, lucia@cordoba.example.org",
         "2022-04-01", None,
-        ["CI"], ["CI1", "CI2"], [10, 11, 16], "descriptive",
+        ["CI", "DM"], ["CI1", "DM8"], [10, 11, 16], "descriptive",
         [],
     ),
     (
@@ -187,7 +187,7 @@ DEMO_CASES = [
         "Dirección de Atención Ciudadana.",
         "atencion@merida.example.org",
         "2023-08-01", None,
-        ["PA", "OD"], ["PA3", "OD2"], [11, 16], "descriptive",
+        ["PA"], ["PA2", "PA3"], [11, 16], "descriptive",
         [("https://merida.example.org/reportes/tablero", "Tablero de tiempos de respuesta")],
     ),
 ]  # fmt: skip

@@ -18,8 +18,6 @@ from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from slugify import slugify
 
-from community.assessment.framework import criteria_by_code
-from community.assessment.models import PracticeArea
 from community.cities.models import City
 from community.core import uploads
 from community.core.errors import InputError, NotAllowed
@@ -28,6 +26,8 @@ from community.core.markdown import render as render_markdown
 from community.core.models import utcnow
 from community.core.urls import path_for
 from community.extensions import db
+from community.framework.models import PracticeArea
+from community.framework.services import criteria_by_code, parse_codes
 from community.library.models import (
     Bookmark,
     CaseAttachment,
@@ -296,13 +296,6 @@ def _clean_sdgs(raw, errors):
     return sorted(numbers)
 
 
-def _clean_codes(raw, field, errors):
-    codes = _list(raw)
-    if codes is None or any(not isinstance(code, str) for code in codes):
-        return None
-    return list(dict.fromkeys(code.strip().upper() for code in codes if code.strip()))
-
-
 def clean_case_input(data):
     """Check a case study's fields (as the form and the API give them); return them clean, or raise
     CaseInputError naming every refused field. `city` is a slug; areas and criteria are codes."""
@@ -341,7 +334,7 @@ def clean_case_input(data):
     if clean["started_on"] and clean["started_on"] > today:
         errors["started_on"] = _l("A case tells what was done: the start cannot be in the future.")
 
-    codes = _clean_codes(data.get("practice_areas"), "practice_areas", errors)
+    codes = parse_codes(data.get("practice_areas"))
     areas = db.session.scalars(sa.select(PracticeArea).where(PracticeArea.code.in_(codes))).all() if codes else []
     if codes is None or len(areas) != len(codes):
         errors["practice_areas"] = _l("Use practice area codes from the framework, such as DM or PA.")
@@ -351,7 +344,7 @@ def clean_case_input(data):
         errors["practice_areas"] = _l("Choose at most %(max)d practice areas.", max=AREAS_MAX)
     clean["practice_areas"] = sorted(areas, key=lambda area: area.position)
 
-    codes = _clean_codes(data.get("criteria"), "criteria", errors)
+    codes = parse_codes(data.get("criteria"))
     found = criteria_by_code(codes) if codes else {}
     if codes is None or len(found) != len(codes):
         errors["criteria"] = _l("Use criterion codes from the framework, such as DM2 or PA2.")

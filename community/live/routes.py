@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from community.assessment.framework import practice_areas
 from community.core.exports import csv_response
 from community.core.forms import LANGUAGE_NAMES, EmptyForm, show_errors
 from community.core.pagination import page_args
 from community.core.permissions import per_object, public, signed_in, staff_required
 from community.extensions import db, limiter
+from community.framework.services import practice_areas
 from community.live import calendar, minutes, services
 from community.live.forms import SessionForm
 from community.live.models import LiveSession, RegistrationStatus, SessionStatus

@@ -20,7 +20,6 @@ from flask import current_app
 from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 
-from community.assessment.framework import area_by_code, criteria_by_code
 from community.auth.models import User
 from community.core.errors import InputError, NotAllowed
 from community.core.markdown import render as render_markdown
@@ -29,6 +28,8 @@ from community.core.permissions import Role
 from community.core.time import is_timezone
 from community.core.urls import path_for
 from community.extensions import db
+from community.framework import services as framework
+from community.framework.services import area_by_code, criteria_by_code, parse_codes
 from community.live import broadcast
 from community.live.models import (
     Attendance,
@@ -135,17 +136,6 @@ def _text(value):
     return value.replace("\x00", "") if isinstance(value, str) else None
 
 
-def _codes(value):
-    """A list of codes from a list or a comma- or space-separated string; None when it is neither."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [part for part in value.replace(",", " ").split() if part]
-    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
-        return [item.strip() for item in value if item.strip()]
-    return None
-
-
 def local_to_utc(moment, zone):
     """A wall-clock time in `zone` as an aware UTC datetime."""
     return moment.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
@@ -193,12 +183,12 @@ def clean_session_input(data, *, creating):
     language = data.get("language")
     if language not in current_app.config["LANGUAGES"]:
         errors["language"] = _l("Choose the language the session is held in.")
-    area_codes = _codes(data.get("practice_areas"))
+    area_codes = parse_codes(data.get("practice_areas"))
     areas = []
     if area_codes is None:
         errors["practice_areas"] = _l("Use practice area codes from the framework, such as DM or PA.")
     else:
-        for code in dict.fromkeys(c.upper() for c in area_codes):
+        for code in area_codes:
             area = area_by_code(code)
             if area is None:
                 errors["practice_areas"] = _l("Use practice area codes from the framework, such as DM or PA.")
@@ -206,10 +196,9 @@ def clean_session_input(data, *, creating):
             areas.append(area)
         if len(areas) > AREAS_MAX:
             errors["practice_areas"] = _l("Choose at most %(max)d practice areas.", max=AREAS_MAX)
-    criterion_codes = _codes(data.get("criteria"))
+    criterion_codes = parse_codes(data.get("criteria"))
     found = {}
     if criterion_codes is not None:
-        criterion_codes = list(dict.fromkeys(c.upper() for c in criterion_codes))
         found = criteria_by_code(criterion_codes)
     if criterion_codes is None or any(code not in found for code in criterion_codes):
         errors["criteria"] = _l("Use criterion codes from the framework, such as DM2 or PA2.")
@@ -1355,3 +1344,10 @@ def archive(live, viewer):
 
 def _share(counts, option, votes):
     return round(100 * counts[str(option["id"])] / votes) if votes else 0
+
+
+def _related_sessions(_user, filters, limit):
+    return db.session.scalars(session_list_query("upcoming", **filters).limit(limit)).unique().all()
+
+
+framework.register_related("sessions", _related_sessions)

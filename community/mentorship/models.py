@@ -12,7 +12,7 @@ from community.core.models import UTCDateTime, utcnow
 from community.extensions import db
 
 if TYPE_CHECKING:
-    from community.assessment.models import Criterion
+    from community.framework.models import Criterion
 
 
 class MentorshipStatus(enum.StrEnum):

@@ -13,7 +13,7 @@ import sqlalchemy.orm as so
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from community.assessment.models import Answer, AnswerStatus, Assessment, Criterion
+from community.assessment.models import Answer, AnswerStatus, Assessment
 from community.auth.models import User
 from community.cities.models import City
 from community.core.errors import Conflict, InputError, NotAllowed
@@ -22,6 +22,8 @@ from community.core.markdown import render
 from community.core.models import utcnow
 from community.core.time import is_timezone
 from community.extensions import db
+from community.framework.models import Criterion
+from community.framework.services import parse_codes
 from community.mentorship.models import (
     MentorProfile,
     Mentorship,
@@ -181,14 +183,14 @@ def save_profile(user, data):
         problems["bio"] = _l("Keep the bio under %(max)d characters.", max=BIO_MAX)
     codes = data.get("strengths", [])
     criteria = []
-    if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+    wanted = parse_codes(codes) if isinstance(codes, list) else None
+    if wanted is None:
         problems["strengths"] = _l("Give the criteria as a list of codes, such as DM2.")
     else:
-        wanted = {code.strip().upper() for code in codes if code.strip()}
         criteria = db.session.scalars(
             sa.select(Criterion).where(Criterion.code.in_(wanted), Criterion.retired.is_(False))
         ).all()
-        unknown = sorted(wanted - {criterion.code for criterion in criteria})
+        unknown = sorted(set(wanted) - {criterion.code for criterion in criteria})
         if unknown:
             problems["strengths"] = _l("Unknown criteria: %(codes)s.", codes=", ".join(unknown))
     languages = data.get("languages", [])

@@ -49,10 +49,11 @@ KINDS = (
     "mentorship_accepted",
     "mentorship_declined",
     "mentorship_message",
+    "evidence_stale",
 )
 # Notices about a date: a daily digest could come too late, so they are e-mailed at once unless the user chose
 # no e-mail at all.
-TIMELY_KINDS = ("session_changed", "session_cancelled", "session_promoted", "session_reminder")
+TIMELY_KINDS = ("session_changed", "session_cancelled", "session_promoted", "session_reminder", "evidence_stale")
 
 EMAIL_LABELS = {
     EmailFrequency.IMMEDIATE: _l("One e-mail for each notification, at once"),
@@ -261,6 +262,14 @@ def message(notification):
         return _("%(name)s accepted %(criterion)s", name=name, criterion=data.get("criterion", ""))
     if notification.kind == "review_changes_requested":
         return _("%(name)s asks for changes on %(criterion)s", name=name, criterion=data.get("criterion", ""))
+    if notification.kind == "evidence_stale":
+        return _(
+            "Evidence for %(criterion)s of %(city)s dated %(as_of)s is too old for the deadline from %(date)s",
+            criterion=data.get("criterion", ""),
+            city=city,
+            as_of=data.get("as_of", ""),
+            date=data.get("stale_on", ""),
+        )
     mentor = data.get("mentor_name") or _("a mentor")
     if notification.kind == "mentorship_requested":
         return _("%(name)s of %(city)s asks you to mentor the city", name=name, city=city)

@@ -3,9 +3,9 @@
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from community.assessment.framework import practice_areas
 from community.core.pagination import page_args
 from community.core.permissions import public
+from community.framework.services import practice_areas
 from community.search import services
 
 bp = Blueprint("search", __name__, url_prefix="/search")

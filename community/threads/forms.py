@@ -6,8 +6,8 @@ from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, S
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from community.assessment.framework import practice_areas
 from community.core.forms import choices
+from community.framework.services import practice_areas
 from community.threads.models import FollowLevel, Visibility
 from community.threads.services import BODY_MAX, FLAG_REASON_MAX, TITLE_MAX
 

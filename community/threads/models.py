@@ -11,9 +11,9 @@ from community.core.models import UTCDateTime, utcnow
 from community.extensions import db
 
 if TYPE_CHECKING:
-    from community.assessment.models import Criterion, PracticeArea
     from community.auth.models import User
     from community.cities.models import City
+    from community.framework.models import Criterion, PracticeArea
 
 
 class Visibility(enum.StrEnum):

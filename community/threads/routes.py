@@ -5,12 +5,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from community.assessment.framework import practice_areas
 from community.cities.services import city_choices
 from community.core.forms import EmptyForm, show_errors
 from community.core.pagination import page_args
 from community.core.permissions import public, signed_in, staff_required
 from community.extensions import db
+from community.framework.services import practice_areas
 from community.threads import services
 from community.threads.forms import (
     MODERATION_LABELS,

@@ -14,8 +14,6 @@ from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from slugify import slugify
 
-from community.assessment.framework import area_by_code, criteria_by_code
-from community.assessment.models import Criterion, PracticeArea
 from community.auth.models import User
 from community.cities.models import City
 from community.core.errors import InputError, NotAllowed
@@ -25,6 +23,9 @@ from community.core.models import utcnow
 from community.core.permissions import Role
 from community.core.urls import path_for
 from community.extensions import db, socketio
+from community.framework import services as framework
+from community.framework.models import Criterion, PracticeArea
+from community.framework.services import area_by_code, criteria_by_code
 from community.notifications.services import notify
 from community.search import services as search
 from community.threads.models import (
@@ -643,3 +644,10 @@ def load_thread_page(thread_id, user):
         my_votes = set(db.session.scalars(sa.select(Vote.post_id).join(Post).where(
             Post.thread_id == thread.id, Vote.user_id == user.id)))  # fmt: skip
     return thread, question, answers, comments, my_votes
+
+
+def _related_threads(user, filters, limit):
+    return db.session.scalars(thread_list_query(user, **filters).limit(limit)).unique().all()
+
+
+framework.register_related("threads", _related_threads)
