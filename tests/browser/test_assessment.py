@@ -1,11 +1,23 @@
 """The certification journey in a real browser: a city member fills two criteria with evidence and sends them for
-review; the mentor finds them on the cohort's heat map and accepts one; the city sees the verdict."""
+review; the mentor finds them on the cohort's heat map and accepts one; the city sees the verdict. And the
+checklist on a 360 px phone: the member ticks items and links evidence to them, the mentor reviews item by item,
+the city sees the item sent back, in Portuguese, Spanish and English, each page checked with axe."""
 
 import re
 
 import pytest
 
-from tests.browser.test_journeys import MENTOR, PARTICIPANT, assert_no_problems, set_language, sign_in, submit, visit
+from tests.browser.conftest import PHONE
+from tests.browser.test_journeys import (
+    LANGUAGES,
+    MENTOR,
+    PARTICIPANT,
+    assert_no_problems,
+    set_language,
+    sign_in,
+    submit,
+    visit,
+)
 
 try:
     from playwright.sync_api import expect
@@ -95,4 +107,80 @@ def test_a_member_fills_two_criteria_with_evidence_and_the_mentor_accepts_one(ne
     ).to_have_text("Waiting for review")
     expect(member.locator("#progress-chart")).to_be_visible()
     screenshot(member, "dashboard")
+    assert_no_problems(member)
+
+
+# A criterion Mogi das Cruzes has not started yet, one per language, so the runs do not meet.
+CHECKLIST_RUNS = {"pt_BR": "DM9", "es": "LC6", "en": "RDC7"}
+ALL_LANGUAGES = {**LANGUAGES, "es": ("Español", "es")}
+
+
+def choose_language(page, locale):
+    if locale not in LANGUAGES:
+        LANGUAGES[locale] = ALL_LANGUAGES[locale]
+    set_language(page, locale)
+
+
+def fits_and_passes_axe(page, axe, what):
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{what} scrolls sideways on a phone ({width} px)"
+    violations = axe(page)
+    assert not violations, f"{what}: {violations}"
+
+
+@pytest.mark.parametrize("locale", CHECKLIST_RUNS)
+def test_the_checklist_on_a_phone_and_the_mentors_review_item_by_item(new_page, axe, screenshot, locale):
+    code = CHECKLIST_RUNS[locale]
+    path = f"{CITY}/{code}"
+    member = new_page(phone=True)
+    sign_in(member, PARTICIPANT)
+    visit(member, path)
+    choose_language(member, locale)
+    rule = member.locator(".checklist-rule")
+    expect(rule).to_contain_text("0")
+    boxes = member.locator(".checklist-form input[name=items]")
+    required = int(member.locator("#checklist progress").get_attribute("max"))
+    for index in range(required):
+        boxes.nth(index).check()
+    submit(member, member.locator(".checklist-form input[type=submit]"), f"saving the checklist of {code}")
+    expect(member.locator("#checklist .alert-success")).to_be_visible()  # the rule is met: declare it in place
+    screenshot(member, f"{locale}-checklist")
+    fits_and_passes_axe(member, axe, f"the checklist of {code} in {locale}")
+
+    member.locator("input[name=status][value=in_place]").check()
+    submit(member, member.locator("form.answer-form input[type=submit]"), f"saving {code}")
+    link_form = member.locator("form:has(input[name=kind][value=link])")
+    link_form.locator("#url").fill(f"https://www.mogidascruzes.example.gov/{code.lower()}")
+    expect(link_form.locator("#as_of")).not_to_have_value("")  # today, offered by the form
+    link_form.locator(f"input[name=items][value='{code}.1']").check()
+    submit(member, link_form.locator("input[type=submit]"), "adding a link")
+    expect(member.locator(".evidence-list")).to_contain_text(f"{code}.1")
+    submit(member, member.locator("form[action$='/submit'] button, form[action$='/submit'] input[type=submit]").first,
+           f"submitting {code}")  # fmt: skip
+    expect(member.locator(".answer-state .review-submitted")).to_be_visible()
+    fits_and_passes_axe(member, axe, f"{code} submitted in {locale}")
+    assert_no_problems(member)
+
+    mentor = new_page(phone=True)
+    sign_in(mentor, MENTOR)
+    visit(mentor, path)
+    choose_language(mentor, locale)
+    mentor.locator(f"input[name='item-{code}.1-verdict'][value=met]").check()
+    mentor.locator(f"input[name='item-{code}.2-verdict'][value=needs_work]").check()
+    mentor.locator(f"[id='item-{code}.2-comment']").fill("Falta a versão assinada. / Falta la versión firmada.")
+    mentor.locator("input[name=verdict][value=changes_requested]").check()
+    mentor.locator("#comment").fill("Ver o item 2.")
+    screenshot(mentor, f"{locale}-review-form")
+    fits_and_passes_axe(mentor, axe, f"the review form of {code} in {locale}")
+    submit(mentor, mentor.locator("form.review-form input[type=submit]"), f"reviewing {code}")
+    expect(mentor.locator(".answer-state .review-changes_requested")).to_be_visible()
+    assert_no_problems(mentor)
+
+    visit(member, path)
+    sent_back = member.locator(".checklist-item.sent-back")
+    expect(sent_back).to_have_count(1)
+    expect(sent_back).to_contain_text("Falta a versão assinada.")
+    expect(member.locator("#checklist .alert-error")).to_be_visible()
+    screenshot(member, f"{locale}-sent-back")
+    fits_and_passes_axe(member, axe, f"{code} sent back in {locale}")
     assert_no_problems(member)

@@ -202,9 +202,9 @@ PAGES = {
     "registrants": ("/sessions/5/registrants", MENTOR),
     "calendar": ("/sessions/calendar", PARTICIPANT),
     "record": ("/sessions/6/archive", PARTICIPANT),
-    # Mogi das Cruzes is Ana's city; the demo mentor accompanies it and sent PA4 back with a comment.
+    # Mogi das Cruzes is Ana's city; the demo mentor accompanies it and sent PA3 back with a comment.
     "assessment": ("/cities/mogi-das-cruzes/assessment", PARTICIPANT),
-    "assessment criterion": ("/cities/mogi-das-cruzes/assessment/PA4", PARTICIPANT),
+    "assessment criterion": ("/cities/mogi-das-cruzes/assessment/PA3", PARTICIPANT),
     "review": ("/cities/mogi-das-cruzes/assessment/DM4", MENTOR),
     "cohort": ("/assessment/cohort", MENTOR),
     "framework texts": ("/framework/DM2/edit", ADMIN),
