@@ -388,3 +388,9 @@ def test_the_criterion_page_shows_its_checklist_rule_and_prerequisites(app, clie
     assert "Counts only once these are in place" in page and 'href="/framework/DM1"' in page
     assert client.get("/framework/DM2-2025").status_code == 404
     assert client.get("/framework/DM2..").status_code == 404
+
+
+def test_the_framework_page_says_which_parts_are_published_and_which_are_ours(client, framework):
+    page = client.get("/framework/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "What Works Cities Certification" in page and "Comunidade" in page
+    assert "Implementing Data Strategy and Governance" in page

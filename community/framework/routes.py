@@ -23,7 +23,9 @@ RECENT_CASES = 5
 @bp.route("/")
 @public
 def index():
-    return render_template("framework/index.html", areas=services.practice_areas())
+    return render_template(
+        "framework/index.html", areas=services.practice_areas(), current=services.current_framework()
+    )
 
 
 @bp.route("/<code>")
