@@ -394,3 +394,8 @@ def test_the_framework_page_says_which_parts_are_published_and_which_are_ours(cl
     page = client.get("/framework/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "What Works Cities Certification" in page and "Comunidade" in page
     assert "Implementing Data Strategy and Governance" in page
+
+
+def test_the_framework_api_names_its_version_and_sources(client, framework):
+    document = client.get("/api/v1/framework", headers={"Accept-Language": "pt-BR"}).get_json()
+    assert document["version"] == "3.0" and document["sources"] and document["title"]

@@ -40,7 +40,11 @@ CHECKLIST_ITEM = {
 @public
 def framework_document():
     areas = services.practice_areas()
+    current = services.current_framework()
     return {
+        "version": current.version if current else None,
+        "title": current.title if current else "",
+        "sources": current.source_text if current else "",
         "practice_areas": [
             {
                 "code": area.code,
@@ -51,7 +55,7 @@ def framework_document():
                 "criteria": [criterion_json(c) for c in area.criteria if not c.retired],
             }
             for area in areas
-        ]
+        ],
     }
 
 
@@ -70,6 +74,12 @@ add_paths(
                                 "schema": {
                                     "type": "object",
                                     "properties": {
+                                        "version": {"type": "string", "example": "3.0", "nullable": True},
+                                        "title": {"type": "string"},
+                                        "sources": {
+                                            "type": "string",
+                                            "description": "Which texts are the programme's and which are ours",
+                                        },
                                         "practice_areas": {
                                             "type": "array",
                                             "items": {
@@ -102,7 +112,7 @@ add_paths(
                                                     },
                                                 },
                                             },
-                                        }
+                                        },
                                     },
                                 }
                             }
