@@ -46,7 +46,7 @@ def test_a_member_fills_two_criteria_with_evidence_and_the_mentor_accepts_one(ne
     visit(member, CITY)
     set_language(member, "en")
 
-    fill_criterion(member, screenshot, "DM7", "The **integration** of the tax and health systems is running.")
+    fill_criterion(member, screenshot, "DM7", "Residents' **interviews** feed the service redesign.")
     link_form = member.locator("form:has(input[name=kind][value=link])")
     link_form.locator("#url").fill("https://www.mogidascruzes.example.gov/integracao")
     link_form.locator("#description").fill("Integration plan")
@@ -55,7 +55,7 @@ def test_a_member_fills_two_criteria_with_evidence_and_the_mentor_accepts_one(ne
     submit(member, member.get_by_role("button", name="Submit for review"), "submitting DM7")
     expect(member.locator(".answer-state .review")).to_have_text("Waiting for review")
 
-    fill_criterion(member, screenshot, "DM8", "Geographic base published with the land registry.")
+    fill_criterion(member, screenshot, "CI3", "The data and evidence newsletter goes to every department.")
     upload_form = member.locator("form:has(input[name=kind][value=file])")
     # A disguised file is refused with a message and nothing is added.
     upload_form.locator("#file").set_input_files(
@@ -75,7 +75,7 @@ def test_a_member_fills_two_criteria_with_evidence_and_the_mentor_accepts_one(ne
     with member.expect_download() as download:
         member.locator(".evidence-list a[download]").click()
     assert download.value.suggested_filename == "mapa base.pdf"
-    submit(member, member.get_by_role("button", name="Submit for review"), "submitting DM8")
+    submit(member, member.get_by_role("button", name="Submit for review"), "submitting CI3")
     screenshot(member, "submitted")
     assert_no_problems(member)
 
@@ -103,7 +103,7 @@ def test_a_member_fills_two_criteria_with_evidence_and_the_mentor_accepts_one(ne
     row = member.locator(".answers-table tr", has=member.locator(f"a[href='{CITY}/DM7']"))
     expect(row.locator(".review")).to_have_text("Accepted")
     expect(
-        member.locator(".answers-table tr", has=member.locator(f"a[href='{CITY}/DM8']")).locator(".review")
+        member.locator(".answers-table tr", has=member.locator(f"a[href='{CITY}/CI3']")).locator(".review")
     ).to_have_text("Waiting for review")
     expect(member.locator("#progress-chart")).to_be_visible()
     screenshot(member, "dashboard")
