@@ -218,6 +218,10 @@ def register_blueprints(app):
     from community.api import openapi, preview  # noqa: F401
     from community.assessment import api as framework_api  # noqa: F401
     from community.assessment import cli as framework_cli
+    from community.assessment import (
+        journey_api,  # noqa: F401
+        journey_routes,
+    )
     from community.assessment import routes as framework_routes
     from community.auth import admin as users_admin
     from community.auth import api as auth_api  # noqa: F401
@@ -252,12 +256,14 @@ def register_blueprints(app):
         live_routes.bp,
         framework_routes.bp,
         framework_routes.assessment_bp,
+        journey_routes.bp,
         mentorship_routes.bp,
         library_routes.bp,
         search_routes.bp,
         api.bp,
         users_cli.bp,
         framework_cli.bp,
+        journey_routes.cli,
         notifications_cli.bp,
         live_cli.bp,
         search_cli.bp,
