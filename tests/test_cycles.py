@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """Certification cycles: starting one (page and CLI) carries answers and evidence forward "to confirm", the
 mentor's acceptance does not carry, bad input changes nothing, past cycles are read-only on pages and API, and the
 dashboard compares cycles."""
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from community.assessment import cycles, services
 from community.assessment.models import Answer, Assessment, Criterion, Evidence
 from community.assessment.records import CarriedAnswer, Cycle
+from community.auth.models import User
 from community.extensions import db
 from tests.test_assessment import PDF, answer_row, page, people, ready, save, upload  # noqa: F401
 from tests.threads_helpers import bearer, sign_in
@@ -74,11 +76,15 @@ def test_the_cli_carries_answers_and_evidence_forward_to_confirm(app, people, ca
     dm1, dm2 = answer_row(app, "DM1"), answer_row(app, "DM2")
     with app.app_context():
         new_dm1 = db.session.scalar(
-            sa.select(Answer).join(Answer.assessment).join(Answer.criterion)
+            sa.select(Answer)
+            .join(Answer.assessment)
+            .join(Answer.criterion)
             .where(Assessment.cycle == "2027", Criterion.code == "DM1")
         )
         new_dm2 = db.session.scalar(
-            sa.select(Answer).join(Answer.assessment).join(Answer.criterion)
+            sa.select(Answer)
+            .join(Answer.assessment)
+            .join(Answer.criterion)
             .where(Assessment.cycle == "2027", Criterion.code == "DM2")
         )
         # Status, notes and evidence carry; the acceptance does not.
@@ -97,12 +103,12 @@ def test_the_cli_carries_answers_and_evidence_forward_to_confirm(app, people, ca
 
 def test_the_city_confirms_or_updates_a_carried_answer(app, people, carried):
     page_html = carried.get(page(rest="/DM1")).get_data(as_text=True)
-    assert "Confirm as it is" in page_html
-    assert "carried from the last cycle" in carried.get(page()).get_data(as_text=True)
+    assert "/DM1/confirm" in page_html and "Confirmar como está" in page_html
+    assert 'id="to-confirm"' in carried.get(page()).get_data(as_text=True)
     response = carried.post(page(rest="/DM1/confirm"))
     assert response.status_code == 302
     again = carried.post(page(rest="/DM1/confirm"), follow_redirects=True)
-    assert "already confirmed" in again.get_data(as_text=True)
+    assert "já foi confirmado" in again.get_data(as_text=True)
     # Updating counts as confirming.
     assert save_now(carried, "DM2", "in_place", "Publicado").status_code == 302
     with app.app_context():
@@ -186,9 +192,14 @@ def test_the_admin_page_starts_a_cycle_and_others_may_not(app, people):
     page_html = admin.get("/admin/cycles").get_data(as_text=True)
     assert "2026" in page_html
     bad = admin.post("/admin/cycles", data={"name": "2027", "deadline": "2001-01-01"})
-    assert bad.status_code == 422 and "in the future" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "no futuro" in bad.get_data(as_text=True)
     for role in ("member", "mentor"):
-        assert sign_in(app, people[role]).post("/admin/cycles", data={"name": "2027", "deadline": "2099-01-01"}).status_code == 403
+        assert (
+            sign_in(app, people[role])
+            .post("/admin/cycles", data={"name": "2027", "deadline": "2099-01-01"})
+            .status_code
+            == 403
+        )
     ok = admin.post("/admin/cycles", data={"name": "2027", "deadline": "2099-01-01"}, follow_redirects=True)
     assert ok.status_code == 200 and "2027" in ok.get_data(as_text=True)
     with app.app_context():
@@ -196,9 +207,14 @@ def test_the_admin_page_starts_a_cycle_and_others_may_not(app, people):
 
 
 def test_the_refusal_is_translated(app, people):
-    admin = sign_in(app, people["admin"], language="pt_BR")
+    admin = sign_in(app, people["admin"])
     bad = admin.post("/admin/cycles", data={"name": "banana", "deadline": "2099-01-01"})
     assert bad.status_code == 422 and "pelo ano" in bad.get_data(as_text=True)
+    with app.app_context():
+        db.session.get(User, people["admin"].id).locale = "es"
+        db.session.commit()
+    bad = admin.post("/admin/cycles", data={"name": "2027", "deadline": "2001-01-01"})
+    assert bad.status_code == 422 and "en el futuro" in bad.get_data(as_text=True)
 
 
 def test_past_cycles_are_read_only_on_pages_and_api(app, people, carried):
@@ -211,10 +227,8 @@ def test_past_cycles_are_read_only_on_pages_and_api(app, people, carried):
         )
         old_id = old.id
     refused = carried.post(page(rest="/DM1"), data={"status": "in_place", "notes": "x", "cycle": "2026"})
-    assert refused.status_code == 409 and "closed" in refused.get_data(as_text=True)
-    api = carried.put(
-        "/api/v1/cities/recife/assessment/DM1?cycle=2026", json={"status": "in_place", "notes": "x"}
-    )
+    assert refused.status_code == 409 and "encerrado" in refused.get_data(as_text=True)
+    api = carried.put("/api/v1/cities/recife/assessment/DM1?cycle=2026", json={"status": "in_place", "notes": "x"})
     assert api.status_code == 409 and api.get_json()["error"] == "past_cycle"
     body = carried.put("/api/v1/cities/recife/assessment/DM1", json={"status": "in_place", "cycle": "2026"})
     assert body.status_code == 409
@@ -224,7 +238,7 @@ def test_past_cycles_are_read_only_on_pages_and_api(app, people, carried):
         assert db.session.get(Evidence, old_id) is not None
     # The past cycle is still there to read, files included.
     past = carried.get("/cities/recife/cycles/2026")
-    assert past.status_code == 200 and "closed" in past.get_data(as_text=True)
+    assert past.status_code == 200 and "encerrado" in past.get_data(as_text=True)
     assert carried.get(f"/cities/recife/cycles/2026/evidence/{old_id}").status_code == 200
     data = carried.get("/api/v1/cities/recife/cycles/2026").get_json()
     assert data["read_only"] is True and data["cycle"] == "2026"
@@ -239,7 +253,7 @@ def test_the_dashboard_links_past_cycles_and_compares_them(app, people, carried)
     assert "/cities/recife/cycles/2026" in dashboard
     assert save_now(carried, "DM2", "in_place", "Feito").status_code == 302
     comparison = carried.get("/cities/recife/cycles").get_data(as_text=True)
-    assert "From 2026 to 2027" in comparison and "DM2" in comparison
+    assert "De 2026 para 2027" in comparison and "DM2" in comparison
     data = carried.get("/api/v1/cities/recife/cycles").get_json()
     assert [item["cycle"] for item in data["items"]] == ["2026", "2027"]
     moved = {c["criterion"]: c for c in data["changes"][0]["criteria"]}

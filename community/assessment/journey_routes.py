@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
