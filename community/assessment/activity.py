@@ -154,7 +154,7 @@ def compile_activity(city, start, end):
 
 
 def verification_url(token):
-    return url_for("journey.verify", token=token, _external=True)
+    return url_for("journey.verify", record_token=token, _external=True)
 
 
 def render_pdf(record, criterion, token, issued_at, issued_by):

@@ -272,11 +272,12 @@ def render_pdf(record):
     doc.bullets(
         [
             _(
-                "%(cycle)s: %(in_place)d of %(total)d criteria in place (%(self)s), %(accepted)d accepted (%(level)s)",
+                "%(cycle)s: %(in_place)d of %(total)d criteria in place (%(reported)s), "
+                "%(accepted)d accepted (%(level)s)",
                 cycle=c["cycle"],
                 in_place=c["in_place"],
                 total=c["criteria"],
-                self=_level(c["level_self_reported"]),
+                reported=_level(c["level_self_reported"]),
                 accepted=c["accepted"],
                 level=_level(c["level_accepted"]),
             )

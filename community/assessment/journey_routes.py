@@ -283,11 +283,11 @@ def attach_activity(slug, code):
     return redirect(url_for("assessment.criterion", slug=city.slug, code=answer.criterion.code) + "#evidence")
 
 
-@bp.route("/verify/<token>")
+@bp.route("/verify/<record_token>")
 @public
-def verify(token):
+def verify(record_token):
     """Anyone holding the address sees the record and that it is genuine; any other address is a 404."""
-    record = activity.by_token(token)
+    record = activity.by_token(record_token)
     if record is None:
         abort(404, description=_("No record has this address. Check that it was copied whole."))
     issuer = db.session.get(User, record.issued_by_id) if record.issued_by_id else None
