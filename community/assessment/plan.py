@@ -3,7 +3,8 @@ cities of the cohort, each with who can help; and turning the chosen ones into m
 
 How long a criterion "took" a city: from the first save that put it in progress (or, without one, its first save)
 to the mentor's first acceptance after it, in days, within one cycle. The median over the other cities that got it
-accepted is the criterion's figure; criteria no other city has been through yet come last, in framework order.
+accepted is the criterion's figure; criteria no other city has been through yet come last, those the city has gone furthest with (in place, then in
+progress) first, then in framework order. The history is kept from the first save of each answer on (AnswerChange).
 Workflows flush but never commit; the caller commits.
 """
 
@@ -25,6 +26,7 @@ from community.extensions import db
 from community.mentorship import services as mentoring
 from community.mentorship.models import MentorProfile, Mentorship, mentor_strengths
 
+ADVANCE = {AnswerStatus.IN_PLACE: 0, AnswerStatus.IN_PROGRESS: 1}
 HELPERS = 3  # of each kind, per criterion
 GOAL_LEAD_DAYS = 14  # goals fall due this long before the deadline by default
 
@@ -109,10 +111,12 @@ def build(user, city):
     figures = durations(city.id)
     position = {answer.criterion.id: index for index, answer in enumerate(answer_list)}
     candidates = [answer for answer in answer_list if not (answer.status == AnswerStatus.IN_PLACE and answer.accepted)]
+    # Measured criteria first, quickest first; then the rest, those the city has gone furthest with first.
     candidates.sort(
         key=lambda answer: (
             figures.get(answer.criterion.id, (None,))[0] is None,
             figures.get(answer.criterion.id, (0,))[0],
+            ADVANCE.get(answer.status, 2),
             position[answer.criterion.id],
         )
     )
