@@ -273,3 +273,12 @@ def test_with_a_token(app, people, carried):
     headers = bearer(app, people["member"])
     response = app.test_client().get("/api/v1/cities/recife/cycles", headers=headers)
     assert response.status_code == 200
+
+
+def test_a_site_with_no_assessment_yet_starts_a_cycle(app, runner, framework):
+    result = start(runner)
+    assert result.exit_code == 0, result.output
+    assert "0 cities carried forward" in result.output
+    with app.app_context():
+        assert services.current_cycle() == "2027"
+        assert db.session.scalar(sa.select(sa.func.count(Assessment.id))) == 0

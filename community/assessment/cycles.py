@@ -85,7 +85,8 @@ def start_cycle(user, name, deadline, today=None):
     previous = services.current_cycle()
     if records.newest_cycle() is None:
         # The cycle the site ran on from its configuration becomes a row of its own, so it can be compared.
-        db.session.add(Cycle(name=previous, deadline=services.current_deadline(), started_at=_first_opened(previous)))
+        opened = _first_opened(previous) or utcnow()
+        db.session.add(Cycle(name=previous, deadline=services.current_deadline(), started_at=opened))
     cycle = Cycle(name=name, deadline=deadline, previous=previous, started_by_id=user.id if user else None)
     db.session.add(cycle)
     db.session.flush()

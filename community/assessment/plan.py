@@ -3,8 +3,9 @@ cities of the cohort, each with who can help; and turning the chosen ones into m
 
 How long a criterion "took" a city: from the first save that put it in progress (or, without one, its first save)
 to the mentor's first acceptance after it, in days, within one cycle. The median over the other cities that got it
-accepted is the criterion's figure; criteria no other city has been through yet come last, those the city has gone furthest with (in place, then in
-progress) first, then in framework order. The history is kept from the first save of each answer on (AnswerChange).
+accepted is the criterion's figure; criteria no other city has been through yet come last, those the city has gone
+furthest with (in place, then in progress) first, then in framework order. The history is kept from the first save of
+each answer on (AnswerChange).
 Workflows flush but never commit; the caller commits.
 """
 
