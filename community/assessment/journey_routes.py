@@ -56,7 +56,8 @@ class ActivityForm(FlaskForm):
 def journey_panel(city, assessment):
     """What the dashboard shows beside the assessment: answers to confirm and the links to cycles, plan, dossier."""
     past = [name for name in cycles.cycle_names() if name != assessment.cycle and cycles.city_assessment_in(city, name)]
-    return {"to_confirm": cycles.to_confirm_count(assessment), "past": past}
+    summaries, pairs = cycles.comparison(city) if past else ([], [])
+    return {"to_confirm": cycles.to_confirm_count(assessment), "past": past, "summaries": summaries, "pairs": pairs}
 
 
 @bp.app_template_global()
