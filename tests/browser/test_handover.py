@@ -103,3 +103,9 @@ def test_the_plan_and_the_cycles_compared_in_three_languages(new_page, axe, scre
             look_at(page, axe, screenshot, f"{CITY}/cycles", cycles_heading, f"cycles-{locale}-{size}")
             expect(page.locator(".cycles-table tbody tr")).to_have_count(2)
         look_at(page, axe, screenshot, f"{CITY}/cycles/2026", "Mogi das Cruzes", f"past-cycle-{size}")
+        # The dashboard of the new cycle compares it with the last; a carried criterion waits to be confirmed,
+        # and LC3 offers the activity record.
+        look_at(page, axe, screenshot, f"{CITY}/assessment", "Mogi das Cruzes", f"dashboard-{size}")
+        expect(page.locator("#cycles")).to_contain_text("2026")
+        look_at(page, axe, screenshot, f"{CITY}/assessment/LC3", "LC3", f"criterion-{size}")
+        expect(page.locator("#activity")).to_be_visible()
