@@ -42,6 +42,9 @@ static/vendor/.installed: package.json package-lock.json
 	cp node_modules/socket.io-client/dist/socket.io.min.js.map static/vendor/
 	cp node_modules/@github/text-expander-element/dist/bundle.js static/vendor/text-expander-element.js
 	cp node_modules/chart.js/dist/chart.umd.js static/vendor/
+	mkdir -p static/vendor/fonts
+	cp node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf node_modules/dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf \
+	   node_modules/dejavu-fonts-ttf/LICENSE static/vendor/fonts/
 	touch $@
 
 translations: $(VENV)/.installed

@@ -109,7 +109,13 @@ class Config:
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024))
 
-    # The certification cycle cities are assessing now, its deadline (ISO date) and the levels: the share of the
+    # The font of the PDFs the site writes (DejaVu Sans, copied here by `make vendor` from npm).
+    PDF_FONT_DIR = os.environ.get("PDF_FONT_DIR", str(BASE_DIR / "static" / "vendor" / "fonts"))
+    # Criteria for which a city may attach the record of its community activity that the site compiles.
+    ACTIVITY_EVIDENCE_CRITERIA = ("LC3", "CI1")
+
+    # The cycle a site that never started one with `flask assessment new-cycle` is assessing (then the newest
+    # cycle started is current), its deadline (ISO date) and the levels: the share of the
     # framework's criteria in place, in percent, from which each level is reached.
     ASSESSMENT_CYCLE = os.environ.get("ASSESSMENT_CYCLE", "2026")
     ASSESSMENT_DEADLINE = os.environ.get("ASSESSMENT_DEADLINE", "2026-12-15")

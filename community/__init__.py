@@ -218,6 +218,7 @@ def register_blueprints(app):
     from community.api import openapi, preview  # noqa: F401
     from community.assessment import api as assessment_api  # noqa: F401
     from community.assessment import cli as assessment_cli
+    from community.assessment import journey_api, journey_routes  # noqa: F401
     from community.assessment import routes as assessment_routes
     from community.auth import admin as users_admin
     from community.auth import api as auth_api  # noqa: F401
@@ -255,6 +256,7 @@ def register_blueprints(app):
         live_routes.bp,
         framework_routes.bp,
         assessment_routes.bp,
+        journey_routes.bp,
         mentorship_routes.bp,
         library_routes.bp,
         search_routes.bp,

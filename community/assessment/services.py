@@ -15,6 +15,7 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
+from community.assessment import records
 from community.assessment.models import (
     Answer,
     AnswerStatus,
@@ -68,12 +69,12 @@ _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
 def current_cycle():
-    return current_app.config["ASSESSMENT_CYCLE"]
+    """The newest cycle started on the site; ASSESSMENT_CYCLE on a site that never started one."""
+    return records.current_cycle()
 
 
 def current_deadline():
-    value = current_app.config.get("ASSESSMENT_DEADLINE")
-    return date.fromisoformat(value) if isinstance(value, str) and value else value
+    return records.current_deadline()
 
 
 def days_left(deadline, today=None):
@@ -307,6 +308,7 @@ def update_answer(user, answer, status, notes, seen_version=None):
         )
     _touch(answer.assessment)
     db.session.refresh(answer)
+    records.note_saved(answer, user)
     return answer
 
 

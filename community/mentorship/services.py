@@ -10,9 +10,10 @@ from datetime import date
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from community.assessment import records
 from community.assessment.models import Answer, AnswerStatus, Assessment
 from community.auth.models import User
 from community.cities.models import City
@@ -236,7 +237,7 @@ def lacking_criteria(city):
         .join(Answer.assessment)
         .where(
             Assessment.city_id == city.id,
-            Assessment.cycle == current_app.config["ASSESSMENT_CYCLE"],
+            Assessment.cycle == records.current_cycle(),
             Answer.status == AnswerStatus.IN_PLACE,
         )
     )
@@ -364,7 +365,7 @@ def peer_cities(city, lacking_codes, limit=PEERS):
         .join(Criterion, Criterion.id == Answer.criterion_id)
         .where(
             City.id != city.id,
-            Assessment.cycle == current_app.config["ASSESSMENT_CYCLE"],
+            Assessment.cycle == records.current_cycle(),
             Answer.status == AnswerStatus.IN_PLACE,
             Criterion.code.in_(lacking_codes),
         )
@@ -733,7 +734,7 @@ def mentor_home(mentor):
             .join(Answer.criterion)
             .where(
                 Assessment.city_id.in_(cards),
-                Assessment.cycle == current_app.config["ASSESSMENT_CYCLE"],
+                Assessment.cycle == records.current_cycle(),
                 Criterion.retired.is_(False),
             )
             .group_by(Assessment.city_id, Answer.status, Answer.review_state)
