@@ -399,3 +399,24 @@ def test_the_framework_page_says_which_parts_are_published_and_which_are_ours(cl
 def test_the_framework_api_names_its_version_and_sources(client, framework):
     document = client.get("/api/v1/framework", headers={"Accept-Language": "pt-BR"}).get_json()
     assert document["version"] == "3.0" and document["sources"] and document["title"]
+
+
+def test_the_framework_imports_no_feature_and_search_imports_none_either():
+    """The framework and search are lower floors: features import them, never the other way round."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "community"
+    floors = {
+        "framework": {"core", "extensions", "api", "framework"},
+        "search": {"core", "extensions", "api", "search", "framework"},
+    }
+    for package, allowed in floors.items():
+        for path in (root / package).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+                for name in names:
+                    parts = name.split(".")
+                    if parts[0] == "community" and len(parts) > 1:
+                        assert parts[1] in allowed, f"{path.name} of {package} imports {name}"
