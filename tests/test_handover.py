@@ -156,3 +156,22 @@ def test_the_evidence_files_are_streamed_from_disk(app, people, filled):
         stream = handover.archive(db.session.scalar(sa.select(City).where(City.slug == "recife")))
         chunks = list(stream)
     assert len(chunks) > 1
+
+
+def test_each_criterion_lists_its_checklist_with_the_citys_marks(app, people, filled):
+    from community.assessment import services
+
+    with app.app_context():
+        recife = db.session.scalar(sa.select(City).where(City.slug == "recife"))
+        answer = services.answer_for(services.find_assessment(recife), "DM2")
+        services.mark_items(db.session.get(User, people["member"].id), answer, ["DM2.1", "DM2.3"])
+        db.session.commit()
+    archive = open_zip(filled.get(PAGE))
+    dm2 = next(c for c in json.loads(archive.read("record.json"))["criteria"] if c["code"] == "DM2")
+    rule, *items = dm2["checklist"]
+    assert rule["rule"]["met"] == 2 and rule["rule"]["total"] == len(items) >= 3
+    assert [item["id"] for item in items if item["met"]] == ["DM2.1", "DM2.3"]
+    assert {"checklist", "status", "reviews", "evidence"} <= {part["key"] for part in dm2["parts"]}
+    text = " ".join(pdf_text(archive.read("dossier.pdf")).split())  # justified lines come out with wider spaces
+    assert "2 de 5 itens cumpridos" in text
+    assert "[x] DM2.1" in text and "[ ] DM2.2" in text and "[x] DM2.3" in text

@@ -7,8 +7,8 @@ attended; questions asked and answered; cases published), and every evidence fil
 whatever the files weigh.
 
 Each criterion's entry is made of parts, one function each in CRITERION_PARTS: a part returns its key (in
-record.json), its heading and its items, and the PDF prints each item's `line`. A new per-criterion section (a
-checklist, say) is one more such function added to the list.
+record.json), its heading and its items, and the PDF prints each item's `line`. A new per-criterion section is one
+more such function added to the list.
 """
 
 import json
@@ -60,6 +60,40 @@ def status_part(answer):
     return Part("status", _("Status"), items)
 
 
+def checklist_part(answer):
+    """The criterion's checklist: each item, whether the city marks it met, and the mentor's word on it."""
+    view = services.checklist(answer)
+    items = []
+    for item, state in view.rows:
+        met = bool(state and state.met)
+        review = state.review if state else None
+        line = f"{'[x]' if met else '[ ]'} {item.code} {item.text}"
+        if review:
+            line += f" · {services.ITEM_REVIEW_LABELS[review]}"
+            if state.review_comment:
+                line += f": {state.review_comment}"
+        items.append(
+            {
+                "id": item.code,
+                "kind": item.kind,
+                "text": item.text,
+                "met": met,
+                "review": review,
+                "review_comment": state.review_comment if state else "",
+                "line": line,
+            }
+        )
+    if items:
+        rule = _(
+            "%(met)d of %(total)d items met, %(required)d needed.",
+            met=view.met,
+            total=len(items),
+            required=view.required,
+        )
+        items.insert(0, {"rule": {"met": view.met, "total": len(items), "required": view.required}, "line": rule})
+    return Part("checklist", _("Checklist"), items)
+
+
 def reviews_part(answer):
     items = [
         {
@@ -98,7 +132,7 @@ def evidence_part(answer):
 
 
 # The sections of each criterion's entry, in order (see the module's docstring).
-CRITERION_PARTS = [status_part, reviews_part, evidence_part]
+CRITERION_PARTS = [status_part, checklist_part, reviews_part, evidence_part]
 
 
 def archive_path(answer, evidence):
