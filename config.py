@@ -81,8 +81,14 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Comunidade <no-reply@comunidade.local>")
     MAIL_OUTBOX = os.environ.get("MAIL_OUTBOX", str(INSTANCE_DIR / "outbox"))
 
-    # The site's public address, for links in e-mails sent outside a request (digests, reminders).
+    # The site's public address: every link that leaves the site (e-mails, feeds, the API) is built from it, never
+    # from the request's Host header. Production refuses to start without it and answers only for its host
+    # (TRUSTED_HOSTS, a comma-separated list, defaults to SITE_URL's host).
     SITE_URL = os.environ.get("SITE_URL") or None
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS") or None
+    # How many proxies in front set X-Forwarded-For and X-Forwarded-Proto (nginx: 1). Rate limits key on the
+    # address they report; 0 trusts no such header.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0))
 
     # "json" writes each log record as one JSON object per line (for log collectors); "text" is for people.
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")

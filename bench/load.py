@@ -126,6 +126,7 @@ def environment(database_url, workdir, channel, redis_db):
         **os.environ,
         "APP_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
+        "SITE_URL": "http://127.0.0.1",
         "DATABASE_URL": database_url,
         "SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:6379/{redis_db}",
         "SOCKETIO_CHANNEL": channel,

@@ -606,6 +606,7 @@ def production_app(tmp_path, no_secret_in_environment):
         "production",
         {
             "SECRET_KEY": "a-long-random-production-secret-for-the-tests-0123456789",
+            "SITE_URL": "https://comunidade.example.org",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'production.db'}",
             "MAIL_OUTBOX": str(tmp_path / "outbox"),
             "RATELIMIT_STORAGE_URI": "memory://",

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from babel.dates import format_datetime
-from flask import current_app, has_request_context, render_template, request, url_for
+from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,6 +30,7 @@ from community.auth.models import User
 from community.core.mail import send_email
 from community.core.models import utcnow
 from community.core.time import is_timezone, zone_label
+from community.core.urls import absolute_url as site_address
 from community.extensions import db, socketio
 from community.notifications.models import EmailFrequency, Notification, NotificationSettings
 
@@ -450,7 +451,7 @@ def is_site_path(url):
 
 def absolute_url(path):
     """The stored site path as a full link, for e-mails and the API."""
-    return request.host_url.rstrip("/") + path
+    return site_address(path)
 
 
 def site_context():
