@@ -12,8 +12,8 @@ from flask import Flask, current_app, flash, g, redirect, request, session, url_
 from flask_babel import gettext as _
 from flask_login import current_user
 from pythonjsonlogger.json import JsonFormatter
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.exceptions import SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from community.core import security
