@@ -61,8 +61,14 @@ class Config:
     # If Redis is down, limits are counted in each process's memory until it is back, and pages keep serving.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
-    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
-    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes")
+    # Failed sign-ins, each limit a growing delay: an account tried from one address waits a minute after 5
+    # failures, a quarter of an hour after 10, an hour after 20 and a day after 30. Counted per account *and*
+    # address, so someone guessing elsewhere never locks the owner out; an address guessing many accounts is held
+    # back by the second limit. Every refused attempt counts, a refused CSRF token included.
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get(
+        "LOGIN_LIMIT_PER_ACCOUNT", "5 per minute; 10 per 15 minutes; 20 per hour; 30 per day"
+    )
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes; 100 per day")
     # Registrations and reset e-mails per address: a city hall's office may sit behind one address.
     SENSITIVE_FORM_LIMIT = os.environ.get("SENSITIVE_FORM_LIMIT", "30 per hour")
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from community.auth import services
@@ -26,7 +27,7 @@ from community.core.forms import EmptyForm
 from community.core.mail import send_email
 from community.core.markdown import render as render_markdown
 from community.core.permissions import public, signed_in
-from community.extensions import db, limiter
+from community.extensions import csrf, db, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -48,7 +49,8 @@ def start_session(user, remember=False):
 
 
 def _login_account_key():
-    return "login-account:" + services.normalise_email(request.form.get("email"))
+    # The account together with the address: failures from elsewhere never hold the account's owner back.
+    return f"login-account:{services.normalise_email(request.form.get('email'))}:{get_remote_address()}"
 
 
 def _failed(response):
@@ -57,6 +59,7 @@ def _failed(response):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@csrf.exempt  # checked inside, after the limits, so that an attempt refused for its token counts too
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed)
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
@@ -66,6 +69,8 @@ def _failed(response):
 )
 @public
 def login():
+    if request.method == "POST" and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
     if current_user.is_authenticated:
         return redirect(safe_next())
     form = LoginForm()
