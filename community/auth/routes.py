@@ -91,12 +91,28 @@ def logout():
     form = EmptyForm()
     if form.validate_on_submit():
         login_id = session.get("login_id")
+        # A new session generation: a copy of this session or remember-me cookie is refused from now on.
+        current_user.end_all_sessions()
+        db.session.commit()
         logout_user()
         session.pop("login_id", None)
         if login_id:
             end_sockets(f"login:{login_id}")
         flash(_("You are signed out."), "info")
     return redirect(url_for("main.home"))
+
+
+@bp.route("/profile/sign-out-everywhere", methods=["POST"])
+@signed_in
+def sign_out_everywhere():
+    if EmptyForm().validate_on_submit():
+        user = current_user._get_current_object()
+        user.end_all_sessions()
+        db.session.commit()
+        end_sockets(f"user:{user.id}")
+        start_session(user)
+        flash(_("Every other browser and device has been signed out."), "success")
+    return redirect(url_for("auth.profile"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -203,7 +219,9 @@ def profile():
             flash(_("We have asked the programme team to confirm that you work for %(city)s.", city=city.name), "info")
         return redirect(url_for("auth.profile"))
     status = 400 if form.is_submitted() else 200
-    return render_template("auth/profile.html", form=form, password_form=PasswordChangeForm()), status
+    return render_template(
+        "auth/profile.html", form=form, password_form=PasswordChangeForm(), everywhere_form=EmptyForm()
+    ), status
 
 
 @bp.route("/profile/password", methods=["POST"])
@@ -223,7 +241,9 @@ def change_password():
             return redirect(url_for("auth.profile"))
     form = ProfileForm(user, obj=user)
     form.city.data = user.city.slug if user.city else ""
-    return render_template("auth/profile.html", form=form, password_form=password_form), 400
+    return render_template(
+        "auth/profile.html", form=form, password_form=password_form, everywhere_form=EmptyForm()
+    ), 400
 
 
 @bp.route("/profile/tokens", methods=["GET", "POST"])

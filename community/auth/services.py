@@ -94,9 +94,13 @@ def new_login_id():
 
 
 def change_password(user, new_password):
-    """Set a new password and end every session issued before; the caller signs the current one in again."""
+    """Set a new password, end every session issued before and revoke every API token; the caller ends the user's
+    sockets once this is committed (end_sockets) and signs the current session in again."""
     user.set_password(new_password)
     user.end_all_sessions()
+    now = utcnow()
+    for token in db.session.scalars(user.api_tokens.select().where(ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
 
 
 # Password resets: the token carries a fingerprint of the current password hash, so it stops working as soon
