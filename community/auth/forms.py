@@ -59,10 +59,6 @@ class RegistrationForm(CityChoiceMixin, FlaskForm):
         if not self.timezone.data:
             self.timezone.data = current_app.config["DEFAULT_USER_TIMEZONE"]
 
-    def validate_email(self, field):
-        if services.user_by_email(field.data) is not None:
-            raise ValidationError(_l("An account with this e-mail already exists. Sign in or reset the password."))
-
 
 class ProfileForm(CityChoiceMixin, FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(min=2, max=80)])

@@ -76,6 +76,11 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
+        if user is not None and user.email_confirmed_at is None:
+            # Only someone who knows the password learns that the address still waits for its confirmation.
+            send_confirmation_email(user)
+            flash(_("Confirm your e-mail address first: we have sent you a new link."), "info")
+            return render_template("auth/login.html", form=form), 400
         if user is not None:
             start_session(user, remember=form.remember_me.data)
             return redirect(safe_next())
@@ -116,32 +121,78 @@ def sign_out_everywhere():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["SENSITIVE_FORM_LIMIT"], methods=["POST"], deduct_when=lambda r: r.status_code == 302
-)
+@limiter.limit(lambda: current_app.config["SENSITIVE_FORM_LIMIT"], methods=["POST"])
 @public
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegistrationForm()
     if form.validate_on_submit():
-        city = city_by_slug(form.city.data) if form.city.data else None
-        user = services.create_user(
-            form.email.data,
-            form.display_name.data,
-            form.password.data,
-            city=city,
-            locale=session.get("locale"),
-            timezone=form.timezone.data,
-        )
-        db.session.commit()
-        start_session(user)
-        flash(_("Welcome to Comunidade, %(name)s!", name=user.display_name), "success")
-        if city is not None:
-            flash(_("We have asked the programme team to confirm that you work for %(city)s.", city=city.name), "info")
-        return redirect(url_for("main.home"))
+        owner = services.user_by_email(form.email.data)
+        if owner is not None:
+            # The same answer as for a new address, so the form reveals no accounts; the owner hears of it.
+            services.waste_password_hash(form.password.data)
+            send_registration_attempt_email(owner)
+        else:
+            city = city_by_slug(form.city.data) if form.city.data else None
+            user = services.create_user(
+                form.email.data,
+                form.display_name.data,
+                form.password.data,
+                city=city,
+                locale=session.get("locale"),
+                timezone=form.timezone.data,
+                confirm_email=False,
+            )
+            db.session.commit()
+            send_confirmation_email(user)
+        flash(
+            _("We have sent a message to %(email)s. Follow its link to finish creating your account.",
+              email=services.normalise_email(form.email.data)),
+            "info",
+        )  # fmt: skip
+        return redirect(url_for("auth.login"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status
+
+
+def _write_to(user, subject, template, **values):
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        text = render_template(template, user=user, **values)
+        send_email(user.email, str(subject()), text)
+
+
+def send_confirmation_email(user):
+    link = url_for("auth.confirm_email", token=services.email_confirmation_token(user), _external=True)
+    days = services.EMAIL_CONFIRMATION_MAX_AGE // 86400
+    _write_to(user, lambda: _("Confirm your e-mail address for Comunidade"), "auth/email/confirm.txt",
+              link=link, days=days)  # fmt: skip
+
+
+def send_registration_attempt_email(user):
+    _write_to(
+        user,
+        lambda: _("Someone tried to register on Comunidade with your e-mail address"),
+        "auth/email/registration_attempt.txt",
+        login_link=url_for("auth.login", _external=True),
+        reset_link=url_for("auth.reset_request", _external=True),
+    )
+
+
+@bp.route("/confirm/<token>")
+@public
+def confirm_email(token):
+    user = services.user_for_confirmation_token(token)
+    if user is None:
+        flash(_("That link has expired or is not valid. Register again to receive a new one."), "error")
+        return redirect(url_for("auth.register"))
+    services.confirm_email(user)
+    db.session.commit()
+    start_session(user)
+    flash(_("Welcome to Comunidade, %(name)s!", name=user.display_name), "success")
+    if user.city is not None and user.city_confirmed_at is None:
+        flash(_("We have asked the programme team to confirm that you work for %(city)s.", city=user.city.name), "info")
+    return redirect(url_for("main.home"))
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -180,6 +231,7 @@ def reset_password(token):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         services.change_password(user, form.password.data)
+        services.confirm_email(user)  # the link came to that address
         db.session.commit()
         end_sockets(f"user:{user.id}")
         if current_user.is_authenticated:

@@ -50,9 +50,11 @@ def unique_handle(display_name, exclude_user_id=None):
 
 
 def create_user(email, display_name, password, role=Role.PARTICIPANT, city=None, locale=None, timezone=None,
-                confirm_city=False):  # fmt: skip
-    """Add a user to the session (the caller commits). A city given here is asked for, and confirmed only if told."""
+                confirm_city=False, confirm_email=True):  # fmt: skip
+    """Add a user to the session (the caller commits). A city given here is asked for, and confirmed only if told;
+    a registration leaves the e-mail address to be confirmed by the link sent there."""
     user = User(
+        email_confirmed_at=utcnow() if confirm_email else None,
         email=normalise_email(email),
         display_name=display_name.strip(),
         handle=unique_handle(display_name),
@@ -81,6 +83,11 @@ def authenticate(email, password):
 _DUMMY = {}
 
 
+def waste_password_hash(password):
+    """Spend the time hashing a password takes, where none is stored, so that the answer comes as late."""
+    generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 def _dummy_hash():
     method = current_app.config["PASSWORD_HASH_METHOD"]
     if method not in _DUMMY:
@@ -101,6 +108,39 @@ def change_password(user, new_password):
     now = utcnow()
     for token in db.session.scalars(user.api_tokens.select().where(ApiToken.revoked_at.is_(None))):
         token.revoked_at = now
+
+
+# Confirming the address of a registration: the link sent there, valid for a few days.
+
+EMAIL_CONFIRMATION_MAX_AGE = 3 * 24 * 3600
+
+
+def _confirmation_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="email-confirmation")
+
+
+def email_confirmation_token(user):
+    return _confirmation_serializer().dumps({"user": user.id, "email": user.email})
+
+
+def user_for_confirmation_token(token):
+    """The user whose address the token confirms, or None when it is malformed, expired or for another address."""
+    try:
+        data = _confirmation_serializer().loads(token, max_age=EMAIL_CONFIRMATION_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        return None
+    user_id = data.get("user") if isinstance(data, dict) else None
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.email != data.get("email"):
+        return None
+    return user
+
+
+def confirm_email(user):
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
 
 
 # Password resets: the token carries a fingerprint of the current password hash, so it stops working as soon
