@@ -229,6 +229,7 @@ def reset_password(token):
         flash(_("That link has expired or was already used. Ask for a new one."), "error")
         return redirect(url_for("auth.reset_request"))
     form = ResetPasswordForm()
+    form.owner_words = [user.email, user.display_name]
     if form.validate_on_submit():
         services.change_password(user, form.password.data)
         services.confirm_email(user)  # the link came to that address
@@ -281,6 +282,7 @@ def profile():
 def change_password():
     user = current_user._get_current_object()
     password_form = PasswordChangeForm()
+    password_form.owner_words = [user.email, user.display_name]
     if password_form.validate_on_submit():
         if not user.check_password(password_form.current_password.data):
             password_form.current_password.errors.append(_("That is not your current password."))

@@ -6,9 +6,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from slugify import slugify
 from werkzeug.security import generate_password_hash
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from community.auth.models import ApiToken, User
 from community.auth.sockets import end_sockets
@@ -19,6 +22,26 @@ from community.extensions import db
 HANDLE_PATTERN = re.compile(r"^[a-z0-9_]{3,30}$")
 TOKEN_USE_PRECISION = timedelta(minutes=5)
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
+
+
+# zxcvbn's own list of the 30,000 most used passwords (from real leaks), beside its estimate of how many guesses a
+# password takes; a score of 3 means about 10^8 guesses, out of reach of the sign-in limits.
+COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
+PASSWORD_SCORE_MIN = 3
+
+
+def password_problem(password, owner_words=()):
+    """Why `password` is too weak to use, translated, or None. `owner_words` (the e-mail, the name) count as
+    easy to guess."""
+    if password.lower() in COMMON_PASSWORDS or password.lower().strip("0123456789!.") in COMMON_PASSWORDS:
+        return _("This is one of the most used passwords, the first that anyone would try. Choose another.")
+    words = [word for text in owner_words if text for word in re.split(r"[\s@._-]+", str(text)) if word]
+    if zxcvbn(password[:PASSWORD_MAX], user_inputs=words)["score"] < PASSWORD_SCORE_MIN:
+        return _(
+            "This password is too easy to guess (a pattern, a common word, or your name or e-mail). "
+            "A few unrelated words make one that is strong and easy to remember."
+        )
+    return None
 
 
 def normalise_email(email):
