@@ -112,6 +112,8 @@ class Config:
     # A busy room's events go out together, at most one message per person every LIVE_BATCH_SECONDS (see
     # community/live/broadcast.py); a quiet room's go out at once.
     LIVE_BATCH_SECONDS = float(os.environ.get("LIVE_BATCH_SECONDS", 0.25))
+    # A join answers at most this many past events, with `more: true`; the page joins again from the last one.
+    LIVE_REPLAY_PAGE = int(os.environ.get("LIVE_REPLAY_PAGE", 500))
     # Each process notes every LIVE_HEARTBEAT_SECONDS that the people on its sockets are still in their rooms;
     # someone not seen for LIVE_PRESENCE_TTL seconds (their process died) leaves the presence list. 0 turns it off.
     LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", 30))

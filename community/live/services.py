@@ -120,6 +120,15 @@ def can_see_link(live, user):
     return can_enter(live, user)
 
 
+def can_read_room(live, user):
+    """What was said in the room (its events, archive and minutes) is for those who may enter it, and not for
+    someone the host removed."""
+    if not can_enter(live, user):
+        return False
+    attendance = attendance_of(live, user)
+    return attendance is None or attendance.removed_at is None
+
+
 # --- input -------------------------------------------------------------------------------------------------------
 
 
