@@ -19,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 from community.core import security
 from community.core.errors import json_error, register_errorhandlers, wants_json
 from community.core.message_queue import RedisQueue
+from community.core.payloads import BoundedJSONProvider, SocketJSON
 from community.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from config import BASE_DIR, configs
 
@@ -53,6 +54,7 @@ def create_app(config_name=None, overrides=None):
         template_folder=str(BASE_DIR / "templates"),
         static_folder=str(BASE_DIR / "static"),
     )
+    app.json = BoundedJSONProvider(app)
     app.config.from_object(configs[config_name])
     if overrides:
         app.config.update(overrides)
@@ -175,6 +177,7 @@ def register_extensions(app):
         cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
         manage_session=True,
+        json=SocketJSON,
         **options,
     )
 
