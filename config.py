@@ -71,6 +71,10 @@ class Config:
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes; 100 per day")
     # Registrations and reset e-mails per address: a city hall's office may sit behind one address.
     SENSITIVE_FORM_LIMIT = os.environ.get("SENSITIVE_FORM_LIMIT", "30 per hour")
+    # Writes (questions, answers, votes, reports, messages, case drafts, API tokens, evidence), per user (else per
+    # address), all counted together; and the public reads that cost most (search, exports).
+    WRITE_LIMIT = os.environ.get("WRITE_LIMIT", "30 per minute; 300 per hour")
+    HEAVY_READ_LIMIT = os.environ.get("HEAVY_READ_LIMIT", "60 per minute; 600 per hour")
 
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "threading")
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
@@ -152,6 +156,9 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     RATELIMIT_STORAGE_URI = "memory://"
+    # Suites post far faster than people; the tests of these limits set their own.
+    WRITE_LIMIT = "100000 per minute"
+    HEAVY_READ_LIMIT = "100000 per minute"
     SOCKETIO_MESSAGE_QUEUE = None
     MAIL_SERVER = None
     SERVER_NAME = None

@@ -21,6 +21,7 @@ from community.core.errors import Conflict, InputError
 from community.core.exports import csv_response
 from community.core.forms import LANGUAGE_NAMES, show_errors
 from community.core.permissions import admin_required, per_object, public, signed_in, staff_required
+from community.core.ratelimits import heavy_reads, writes
 from community.extensions import db, limiter
 from community.library.browse import case_list_query
 from community.live.services import session_list_query
@@ -236,6 +237,7 @@ def criterion(slug, code):
 
 
 @assessment_bp.route("/cities/<slug>/assessment/<code>/evidence", methods=["POST"])
+@writes
 @per_object
 @signed_in
 @limiter.limit("60 per hour", key_func=lambda: str(current_user.get_id()))
@@ -367,6 +369,7 @@ def review(slug, code):
 
 
 @assessment_bp.route("/cities/<slug>/assessment/export.csv")
+@heavy_reads
 @per_object
 @signed_in
 def export_csv(slug):
@@ -376,6 +379,7 @@ def export_csv(slug):
 
 
 @assessment_bp.route("/cities/<slug>/assessment/export.json")
+@heavy_reads
 @per_object
 @signed_in
 def export_json(slug):

@@ -27,6 +27,7 @@ from community.core.forms import EmptyForm
 from community.core.mail import send_email
 from community.core.markdown import render as render_markdown
 from community.core.permissions import public, signed_in
+from community.core.ratelimits import writes
 from community.extensions import csrf, db, limiter
 
 bp = Blueprint("auth", __name__)
@@ -301,6 +302,7 @@ def change_password():
 
 
 @bp.route("/profile/tokens", methods=["GET", "POST"])
+@writes
 @signed_in
 def api_tokens():
     user = current_user._get_current_object()

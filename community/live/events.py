@@ -18,12 +18,12 @@ from flask import current_app, request, session
 from flask_babel import lazy_gettext as _l
 from flask_socketio import Namespace, join_room, leave_room
 from limits import RateLimitItemPerSecond
-from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from community.auth.sockets import authenticate_connection, join_identity_rooms, socket_user
 from community.core.message_queue import RedisQueue
 from community.core.permissions import SIGNED_IN, access
+from community.core.ratelimits import SweptMemoryStorage
 from community.extensions import db, socketio
 from community.live import broadcast, services
 from community.live.broadcast import NAMESPACE, room, room_session_id
@@ -31,7 +31,7 @@ from community.live.models import LiveSession
 from community.live.services import RoomError
 
 _JOINED = "live_sessions"  # the sessions this socket has joined, in its Socket.IO session
-_limiter = MovingWindowRateLimiter(MemoryStorage())
+_limiter = MovingWindowRateLimiter(SweptMemoryStorage())
 _presence_pending = set()
 _presence_guard = threading.Lock()
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 from community.assessment.framework import practice_areas
 from community.core.pagination import page_args
 from community.core.permissions import public
+from community.core.ratelimits import heavy_reads
 from community.search import services
 
 bp = Blueprint("search", __name__, url_prefix="/search")
@@ -22,6 +23,7 @@ def search_args():
 
 
 @bp.route("/")
+@heavy_reads
 @public
 def index():
     args = search_args()
