@@ -214,7 +214,7 @@ def registrants_csv(session_id):
             [
                 user.display_name,
                 user.email,
-                user.city.name if user.city else "",
+                user.confirmed_city.name if user.confirmed_city else "",
                 registration.status,
                 position if waiting else "",
                 registration.queued_at.isoformat(),

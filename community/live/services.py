@@ -643,7 +643,8 @@ def person_json(user, live=None):
         "id": user.id,
         "name": user.display_name,
         "handle": user.handle,
-        "city": user.city.name if user.city else None,
+        # Only a city the programme confirmed: anyone can ask to join any city.
+        "city": user.confirmed_city.name if user.confirmed_city else None,
     }
     if live is not None:
         person["host"] = user.id == live.host_id
