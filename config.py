@@ -55,6 +55,8 @@ class Config:
 
     PASSWORD_HASH_METHOD = "scrypt"
     PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", 3600))
+    # The link to notification settings in every e-mail works without signing in, for this many days.
+    SETTINGS_LINK_MAX_AGE = int(os.environ.get("SETTINGS_LINK_MAX_AGE", 30 * 24 * 3600))
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
@@ -172,6 +174,10 @@ class ProductionConfig(Config):
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # "__Host-": browsers take these cookies only over HTTPS, for this exact host and path /, so no sibling
+    # subdomain can set or shadow them.
+    SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_NAME = "__Host-remember_token"
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "gevent")
 
 

@@ -649,7 +649,7 @@ def test_production_cookies_are_secure_httponly_and_lax(production_app):
         headers={"Referer": f"{base}/login"},
     )
     assert response.status_code == 302
-    for name in ("session", "remember_token"):
+    for name in ("__Host-session", "__Host-remember_token"):
         cookie = cookie_header(response, name)
         assert "; Secure" in cookie
         assert "; HttpOnly" in cookie

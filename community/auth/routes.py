@@ -164,7 +164,7 @@ def _write_to(user, subject, template, **values):
 
 
 def send_confirmation_email(user):
-    link = url_for("auth.confirm_email", token=services.email_confirmation_token(user), _external=True)
+    link = url_for("auth.confirm_email", confirmation_token=services.email_confirmation_token(user), _external=True)
     days = services.EMAIL_CONFIRMATION_MAX_AGE // 86400
     _write_to(user, lambda: _("Confirm your e-mail address for Comunidade"), "auth/email/confirm.txt",
               link=link, days=days)  # fmt: skip
@@ -180,10 +180,10 @@ def send_registration_attempt_email(user):
     )
 
 
-@bp.route("/confirm/<token>")
+@bp.route("/confirm/<confirmation_token>")
 @public
-def confirm_email(token):
-    user = services.user_for_confirmation_token(token)
+def confirm_email(confirmation_token):
+    user = services.user_for_confirmation_token(confirmation_token)
     if user is None:
         flash(_("That link has expired or is not valid. Register again to receive a new one."), "error")
         return redirect(url_for("auth.register"))
