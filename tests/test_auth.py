@@ -49,7 +49,9 @@ def test_register_signs_in_once_the_address_is_confirmed_and_asks_to_join_the_ci
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert client.get("/profile").status_code == 302, "not signed in before the address is confirmed"
     assert auth_login(client, "nova@recife.example.org").status_code == 400, "nor can sign in"
-    assert client.get(confirmation_link(app), headers={"Accept-Language": "en"}).status_code == 302
+    assert client.get(confirmation_link(app)).status_code == 200
+    assert client.get("/profile").status_code == 302, "opening the link changes nothing"
+    assert client.post(confirmation_link(app), headers={"Accept-Language": "en"}).status_code == 302
     user = stored_user(app, "nova@recife.example.org")
     assert user["city_id"] == recife.id
     assert user["city_confirmed_at"] is None, "membership waits for an admin"

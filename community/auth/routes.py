@@ -180,13 +180,16 @@ def send_registration_attempt_email(user):
     )
 
 
-@bp.route("/confirm/<confirmation_token>")
+@bp.route("/confirm/<confirmation_token>", methods=["GET", "POST"])
 @public
 def confirm_email(confirmation_token):
     user = services.user_for_confirmation_token(confirmation_token)
     if user is None:
         flash(_("That link has expired or is not valid. Register again to receive a new one."), "error")
         return redirect(url_for("auth.register"))
+    form = EmptyForm()
+    if not form.validate_on_submit():  # the link opens a page; only its button changes anything
+        return render_template("auth/confirm.html", form=form, user=user)
     services.confirm_email(user)
     db.session.commit()
     start_session(user)

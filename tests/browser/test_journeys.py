@@ -99,6 +99,7 @@ def test_new_visitor_joins_switches_to_portuguese_and_signs_out(new_page, screen
     expect(page.locator(".flashes")).to_contain_text("We have sent a message to joana@recife.example.org")
     screenshot(page, "3b-confirm-your-address")
     visit(page, latest_link(live_folder, "/confirm/"))
+    submit(page, page.get_by_role("button", name="Confirm and sign in", exact=True), "confirming the address")
 
     expect(page).to_have_url(re.compile(r"/$"))
     header = page.get_by_role("banner")
