@@ -58,7 +58,9 @@ class Config:
     # The link to notification settings in every e-mail works without signing in, for this many days.
     SETTINGS_LINK_MAX_AGE = int(os.environ.get("SETTINGS_LINK_MAX_AGE", 30 * 24 * 3600))
 
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # "swept-memory://" is limits' in-memory store, swept every 30 s rather than after every hit
+    # (community/core/ratelimits.py); production counts in Redis.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "swept-memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # If Redis is down, limits are counted in each process's memory until it is back, and pages keep serving.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
@@ -157,7 +159,7 @@ class TestingConfig(Config):
     # Tests that exercise CSRF switch it back on; the rest post forms directly.
     WTF_CSRF_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "swept-memory://"
     # Suites post far faster than people; the tests of these limits set their own.
     WRITE_LIMIT = "100000 per minute"
     HEAVY_READ_LIMIT = "100000 per minute"

@@ -632,7 +632,7 @@ def app_environment(database_url, workdir):
         "SITE_URL": "http://127.0.0.1",
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(workdir / "instance"),
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": "swept-memory://",
         "FLASK_APP": "wsgi.py",
     }
 

@@ -16,7 +16,7 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from community.core import security
+from community.core import ratelimits, security  # noqa: F401 (ratelimits names the swept-memory:// store)
 from community.core.errors import json_error, register_errorhandlers, wants_json
 from community.core.message_queue import RedisQueue
 from community.core.payloads import BoundedJSONProvider, SocketJSON

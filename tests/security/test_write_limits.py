@@ -62,3 +62,10 @@ def test_the_live_rooms_counters_are_swept_now_and_then_not_after_every_hit():
     assert not limiter.hit(per_second, "live", "a")
     time.sleep(1.05)
     assert limiter.hit(per_second, "live", "a"), "an expired window counts no more, swept or not"
+
+
+def test_the_pages_limits_count_in_the_swept_store_unless_redis_is_set(app):
+    from community.extensions import limiter
+
+    assert app.config["RATELIMIT_STORAGE_URI"] == "swept-memory://"
+    assert isinstance(limiter.storage, SweptMemoryStorage)
