@@ -157,6 +157,7 @@ def world(app, make, framework):
             "slug": city.slug,
             "handle": waiting.handle,
             "token": services.password_reset_token(user),
+            "confirmation_token": services.email_confirmation_token(user),
             "settings_token": notification_services.settings_token(waiting.id),
             "thread_id": thread.id,
             "post_id": post.id,
