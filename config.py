@@ -55,16 +55,30 @@ class Config:
 
     PASSWORD_HASH_METHOD = "scrypt"
     PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", 3600))
+    # The link to notification settings in every e-mail works without signing in, for this many days.
+    SETTINGS_LINK_MAX_AGE = int(os.environ.get("SETTINGS_LINK_MAX_AGE", 30 * 24 * 3600))
 
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # "swept-memory://" is limits' in-memory store, swept every 30 s rather than after every hit
+    # (community/core/ratelimits.py); production counts in Redis.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "swept-memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # If Redis is down, limits are counted in each process's memory until it is back, and pages keep serving.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
-    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
-    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes")
+    # Failed sign-ins, each limit a growing delay: an account tried from one address waits a minute after 5
+    # failures, a quarter of an hour after 10, an hour after 20 and a day after 30. Counted per account *and*
+    # address, so someone guessing elsewhere never locks the owner out; an address guessing many accounts is held
+    # back by the second limit. Every refused attempt counts, a refused CSRF token included.
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get(
+        "LOGIN_LIMIT_PER_ACCOUNT", "5 per minute; 10 per 15 minutes; 20 per hour; 30 per day"
+    )
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes; 100 per day")
     # Registrations and reset e-mails per address: a city hall's office may sit behind one address.
     SENSITIVE_FORM_LIMIT = os.environ.get("SENSITIVE_FORM_LIMIT", "30 per hour")
+    # Writes (questions, answers, votes, reports, messages, case drafts, API tokens, evidence), per user (else per
+    # address), all counted together; and the public reads that cost most (search, exports).
+    WRITE_LIMIT = os.environ.get("WRITE_LIMIT", "30 per minute; 300 per hour")
+    HEAVY_READ_LIMIT = os.environ.get("HEAVY_READ_LIMIT", "60 per minute; 600 per hour")
 
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "threading")
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
@@ -81,8 +95,14 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Comunidade <no-reply@comunidade.local>")
     MAIL_OUTBOX = os.environ.get("MAIL_OUTBOX", str(INSTANCE_DIR / "outbox"))
 
-    # The site's public address, for links in e-mails sent outside a request (digests, reminders).
+    # The site's public address: every link that leaves the site (e-mails, feeds, the API) is built from it, never
+    # from the request's Host header. Production refuses to start without it and answers only for its host
+    # (TRUSTED_HOSTS, a comma-separated list, defaults to SITE_URL's host).
     SITE_URL = os.environ.get("SITE_URL") or None
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS") or None
+    # How many proxies in front set X-Forwarded-For and X-Forwarded-Proto (nginx: 1). Rate limits key on the
+    # address they report; 0 trusts no such header.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0))
 
     # "json" writes each log record as one JSON object per line (for log collectors); "text" is for people.
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
@@ -100,6 +120,8 @@ class Config:
     # A busy room's events go out together, at most one message per person every LIVE_BATCH_SECONDS (see
     # community/live/broadcast.py); a quiet room's go out at once.
     LIVE_BATCH_SECONDS = float(os.environ.get("LIVE_BATCH_SECONDS", 0.25))
+    # A join answers at most this many past events, with `more: true`; the page joins again from the last one.
+    LIVE_REPLAY_PAGE = int(os.environ.get("LIVE_REPLAY_PAGE", 500))
     # Each process notes every LIVE_HEARTBEAT_SECONDS that the people on its sockets are still in their rooms;
     # someone not seen for LIVE_PRESENCE_TTL seconds (their process died) leaves the presence list. 0 turns it off.
     LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", 30))
@@ -146,7 +168,10 @@ class TestingConfig(Config):
     # Tests that exercise CSRF switch it back on; the rest post forms directly.
     WTF_CSRF_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "swept-memory://"
+    # Suites post far faster than people; the tests of these limits set their own.
+    WRITE_LIMIT = "100000 per minute"
+    HEAVY_READ_LIMIT = "100000 per minute"
     SOCKETIO_MESSAGE_QUEUE = None
     MAIL_SERVER = None
     SERVER_NAME = None
@@ -160,6 +185,10 @@ class ProductionConfig(Config):
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # "__Host-": browsers take these cookies only over HTTPS, for this exact host and path /, so no sibling
+    # subdomain can set or shadow them.
+    SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_NAME = "__Host-remember_token"
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "gevent")
 
 

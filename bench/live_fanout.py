@@ -629,9 +629,10 @@ def app_environment(database_url, workdir):
         **os.environ,
         "APP_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
+        "SITE_URL": "http://127.0.0.1",
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(workdir / "instance"),
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": "swept-memory://",
         "FLASK_APP": "wsgi.py",
     }
 

@@ -12,8 +12,8 @@ and wrk process is stopped at the end, whatever happened.
 Every server is started as in production: `.venv/bin/gunicorn -c deploy/gunicorn.conf.py wsgi:app` (one gevent
 worker per process) with APP_ENV=production, a random SECRET_KEY, DATABASE_URL on the private database,
 SOCKETIO_MESSAGE_QUEUE=redis://127.0.0.1:6379/<--redis-db> with a SOCKETIO_CHANNEL of its own for this run,
-RATELIMIT_STORAGE_URI=memory://, INSTANCE_PATH in the temporary directory and PORT a free port. The schema comes from
-`flask db upgrade`, the framework from `flask framework load` (live) or `flask seed-demo` (HTTP).
+RATELIMIT_STORAGE_URI=swept-memory://, INSTANCE_PATH in the temporary directory and PORT a free port. The schema
+comes from `flask db upgrade`, the framework from `flask framework load` (live) or `flask seed-demo` (HTTP).
 
 1. live: two gunicorn processes share the room through Redis. A mentor (the host) creates a session over the API and
    every participant registers (accounts, tokens and session as in bench/live_fanout.py, whose client code is
@@ -126,10 +126,11 @@ def environment(database_url, workdir, channel, redis_db):
         **os.environ,
         "APP_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
+        "SITE_URL": "http://127.0.0.1",
         "DATABASE_URL": database_url,
         "SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:6379/{redis_db}",
         "SOCKETIO_CHANNEL": channel,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": "swept-memory://",
         "INSTANCE_PATH": str(workdir / "instance"),
         "FLASK_APP": "wsgi.py",
     }

@@ -726,6 +726,7 @@ def gunicorn(worker, database, workdir, timeout=60):
         **os.environ,
         "APP_ENV": "production",
         "SECRET_KEY": "bench",
+        "SITE_URL": "http://127.0.0.1",
         "DATABASE_URL": f"sqlite:///{database}",
         "INSTANCE_PATH": str(workdir / "instance"),
         "SOCKETIO_ASYNC_MODE": "gevent" if worker == "gevent" else "threading",

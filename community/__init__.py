@@ -4,6 +4,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -11,29 +12,55 @@ from flask import Flask, current_app, flash, g, redirect, request, session, url_
 from flask_babel import gettext as _
 from flask_login import current_user
 from pythonjsonlogger.json import JsonFormatter
+from werkzeug.exceptions import SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from community.core import security
+from community.core import ratelimits, security  # noqa: F401 (ratelimits names the swept-memory:// store)
 from community.core.errors import json_error, register_errorhandlers, wants_json
 from community.core.message_queue import RedisQueue
+from community.core.payloads import BoundedJSONProvider, SocketJSON
 from community.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from config import BASE_DIR, configs
+
+
+class Comunidade(Flask):
+    """Flask, except that links to this site carry SITE_URL's scheme and host, never the request's Host header:
+    a forged Host must not put an attacker's address into a password-reset or notification e-mail."""
+
+    def create_url_adapter(self, request):
+        site = self.config.get("SITE_URL")
+        try:
+            adapter = super().create_url_adapter(request)
+        except SecurityError as error:
+            if request is None or not site:
+                raise
+            # A host outside TRUSTED_HOSTS: the request is a 400, answered by a page whose links need an adapter.
+            request.routing_exception = error
+            request.host = urlsplit(site).netloc
+            adapter = self.url_map.bind(request.host, script_name=request.root_path or "/", subdomain="")
+        if adapter is not None and request is not None and site:
+            parts = urlsplit(site)
+            adapter.url_scheme, adapter.server_name = parts.scheme, parts.netloc
+        return adapter
 
 
 def create_app(config_name=None, overrides=None):
     """Build the app. `config_name` is development, testing or production (default: APP_ENV, else development)."""
     config_name = config_name or os.environ.get("APP_ENV", "development")
-    app = Flask(
+    app = Comunidade(
         __name__,
         instance_path=os.environ.get("INSTANCE_PATH", str(BASE_DIR / "instance")),
         template_folder=str(BASE_DIR / "templates"),
         static_folder=str(BASE_DIR / "static"),
     )
+    app.json = BoundedJSONProvider(app)
     app.config.from_object(configs[config_name])
     if overrides:
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure_secret_key(app, config_name)
+    configure_site(app, config_name)
     configure_logging(app)
     app.url_map.converters["int"] = DatabaseId
 
@@ -44,7 +71,26 @@ def create_app(config_name=None, overrides=None):
     register_commands(app)
     register_template_helpers(app)
     security.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        # Outermost, so that pages, rate limits and Socket.IO all see the client's address and scheme. The Host
+        # header is never taken from a proxy: links come from SITE_URL.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     return app
+
+
+def configure_site(app, config_name):
+    """Production needs SITE_URL, the one address every link is built from, and answers only for its host."""
+    site = app.config.get("SITE_URL")
+    if config_name != "production":
+        return
+    parts = urlsplit(site or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RuntimeError(
+            "SITE_URL must be set in production: the site's public address, e.g. https://comunidade.example.org."
+        )
+    if app.config.get("TRUSTED_HOSTS") is None:
+        app.config["TRUSTED_HOSTS"] = [parts.hostname]
 
 
 def configure_logging(app):
@@ -131,6 +177,7 @@ def register_extensions(app):
         cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
         manage_session=True,
+        json=SocketJSON,
         **options,
     )
 

@@ -5,13 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export APP_ENV=production
+# nginx (deploy/nginx.conf) is the one proxy in front: rate limits key on the address it reports.
+export PROXY_COUNT=${PROXY_COUNT:-1}
 missing=()
-for name in SECRET_KEY DATABASE_URL SOCKETIO_MESSAGE_QUEUE RATELIMIT_STORAGE_URI; do
+for name in SECRET_KEY DATABASE_URL SITE_URL SOCKETIO_MESSAGE_QUEUE RATELIMIT_STORAGE_URI; do
   [ -n "${!name:-}" ] || missing+=("$name")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "serve-prod needs ${missing[*]} in the environment, e.g.:" >&2
-  echo "  SECRET_KEY=\$(openssl rand -hex 32) DATABASE_URL=postgresql://user@host/db \\" >&2
+  echo "  SECRET_KEY=\$(openssl rand -hex 32) DATABASE_URL=postgresql://user@host/db SITE_URL=https://comunidade.example.org \\" >&2
   echo "  SOCKETIO_MESSAGE_QUEUE=redis://127.0.0.1:6379/0 RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/1 make serve-prod" >&2
   exit 2
 fi

@@ -69,6 +69,7 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 def production_env(instance_path, database_url, **settings):
     """The environment of a production process (deploy/gunicorn.conf.py), on `database_url`."""
+    settings.setdefault("SITE_URL", "http://127.0.0.1")
     env = server_env(instance_path, database_url, APP_ENV="production", SECRET_KEY="x" * 64, **settings)
     # Only what the caller asks for: not the queue or the limits of the shell that runs the tests.
     for name in ("LOG_FORMAT", "SOCKETIO_MESSAGE_QUEUE", "RATELIMIT_STORAGE_URI"):

@@ -47,6 +47,7 @@ def world(app, make, framework):
             "slug": city.slug,
             "handle": participant.handle,
             "token": services.password_reset_token(user),
+            "confirmation_token": services.email_confirmation_token(user),
             "token_id": token.id,
             "user_id": participant.id,
             "feed_token": live_services.calendar_feed(user),

@@ -157,6 +157,7 @@ def world(app, make, framework):
             "slug": city.slug,
             "handle": waiting.handle,
             "token": services.password_reset_token(user),
+            "confirmation_token": services.email_confirmation_token(user),
             "settings_token": notification_services.settings_token(waiting.id),
             "thread_id": thread.id,
             "post_id": post.id,
@@ -606,6 +607,7 @@ def production_app(tmp_path, no_secret_in_environment):
         "production",
         {
             "SECRET_KEY": "a-long-random-production-secret-for-the-tests-0123456789",
+            "SITE_URL": "https://comunidade.example.org",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'production.db'}",
             "MAIL_OUTBOX": str(tmp_path / "outbox"),
             "RATELIMIT_STORAGE_URI": "memory://",
@@ -648,7 +650,7 @@ def test_production_cookies_are_secure_httponly_and_lax(production_app):
         headers={"Referer": f"{base}/login"},
     )
     assert response.status_code == 302
-    for name in ("session", "remember_token"):
+    for name in ("__Host-session", "__Host-remember_token"):
         cookie = cookie_header(response, name)
         assert "; Secure" in cookie
         assert "; HttpOnly" in cookie

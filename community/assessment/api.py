@@ -10,6 +10,7 @@ from community.assessment import routes as pages
 from community.assessment import services
 from community.core.errors import Conflict
 from community.core.permissions import per_object, signed_in
+from community.core.ratelimits import writes
 
 # --- a city's assessment -----------------------------------------------------------------------------------------
 
@@ -162,6 +163,7 @@ def put_answer(slug, code):
 
 
 @bp.post("/cities/<slug>/assessment/<code>/evidence")
+@writes
 @per_object
 @signed_in
 def post_evidence(slug, code):

@@ -15,6 +15,7 @@ from community.assessment.services import REFUSALS
 from community.cities.models import City
 from community.core.errors import NotAllowed
 from community.core.permissions import per_object, signed_in
+from community.core.ratelimits import heavy_reads, writes
 from community.extensions import db
 
 
@@ -142,6 +143,7 @@ def city_plan(slug):
 
 
 @bp.post("/cities/<slug>/plan/goals")
+@writes
 @per_object
 @signed_in
 def city_plan_goals(slug):
@@ -172,6 +174,7 @@ def city_plan_goals(slug):
 
 
 @bp.post("/cities/<slug>/assessment/<code>/activity")
+@writes
 @per_object
 @signed_in
 def attach_activity(slug, code):
@@ -188,6 +191,7 @@ def attach_activity(slug, code):
 
 
 @bp.get("/cities/<slug>/handover")
+@heavy_reads
 @per_object
 @signed_in
 def city_handover(slug):

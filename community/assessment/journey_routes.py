@@ -24,6 +24,7 @@ from community.core import uploads
 from community.core.errors import Conflict, InputError, NotAllowed
 from community.core.forms import EmptyForm, show_errors
 from community.core.permissions import admin_required, per_object, public, signed_in
+from community.core.ratelimits import heavy_reads, writes
 from community.extensions import db, limiter
 
 bp = Blueprint("journey", __name__)
@@ -208,6 +209,7 @@ def plan_page(slug):
 
 
 @bp.route("/cities/<slug>/plan/goals", methods=["POST"])
+@writes
 @per_object
 @signed_in
 def plan_goals(slug):
@@ -238,6 +240,7 @@ def plan_goals(slug):
 
 
 @bp.route("/cities/<slug>/assessment/<code>/activity", methods=["POST"])
+@writes
 @per_object
 @signed_in
 @limiter.limit("30 per hour", key_func=lambda: str(current_user.get_id()))
@@ -285,6 +288,7 @@ def handover_response(city):
 
 
 @bp.route("/cities/<slug>/handover")
+@heavy_reads
 @per_object
 @signed_in
 def handover_zip(slug):

@@ -21,6 +21,7 @@ from community.core.errors import Conflict, InputError
 from community.core.exports import csv_response
 from community.core.forms import show_errors
 from community.core.permissions import per_object, signed_in, staff_required
+from community.core.ratelimits import heavy_reads, writes
 from community.extensions import db, limiter
 from community.framework import services as framework
 from community.mentorship import services as mentorship_services
@@ -177,6 +178,7 @@ def criterion(slug, code):
 
 
 @bp.route("/cities/<slug>/assessment/<code>/evidence", methods=["POST"])
+@writes
 @per_object
 @signed_in
 @limiter.limit("60 per hour", key_func=lambda: str(current_user.get_id()))
@@ -373,6 +375,7 @@ def review(slug, code):
 
 
 @bp.route("/cities/<slug>/assessment/export.csv")
+@heavy_reads
 @per_object
 @signed_in
 def export_csv(slug):
@@ -382,6 +385,7 @@ def export_csv(slug):
 
 
 @bp.route("/cities/<slug>/assessment/export.json")
+@heavy_reads
 @per_object
 @signed_in
 def export_json(slug):

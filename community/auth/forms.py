@@ -12,6 +12,16 @@ from community.core.forms import LANGUAGE_NAMES, TimezoneField, choices
 from community.core.permissions import ROLE_LABELS
 
 
+def strong_password(form, field):
+    """The service's judgement of the password, knowing what the form says about its owner."""
+    if not field.data or not services.PASSWORD_MIN <= len(field.data) <= services.PASSWORD_MAX:
+        return  # the length rule speaks first
+    owner = [getattr(form, name).data for name in ("email", "display_name") if hasattr(form, name)]
+    problem = services.password_problem(field.data, [*owner, *getattr(form, "owner_words", [])])
+    if problem:
+        raise ValidationError(problem)
+
+
 def password_field(label):
     return PasswordField(
         label,
@@ -22,6 +32,7 @@ def password_field(label):
                 max=services.PASSWORD_MAX,
                 message=_l("The password must have between %(min)d and %(max)d characters."),
             ),
+            strong_password,
         ],
     )
 
@@ -58,10 +69,6 @@ class RegistrationForm(CityChoiceMixin, FlaskForm):
         self.fill_city_choices()
         if not self.timezone.data:
             self.timezone.data = current_app.config["DEFAULT_USER_TIMEZONE"]
-
-    def validate_email(self, field):
-        if services.user_by_email(field.data) is not None:
-            raise ValidationError(_l("An account with this e-mail already exists. Sign in or reset the password."))
 
 
 class ProfileForm(CityChoiceMixin, FlaskForm):

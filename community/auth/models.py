@@ -42,6 +42,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     city_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cities.id"), index=True)
     # A city's membership counts once an admin confirms it; until then the user has only asked to join.
     city_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Set when the owner of the address followed the link sent to it; a registration waits for it to sign in.
+    email_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     city: so.Mapped[Optional["City"]] = so.relationship(back_populates="members")
     api_tokens: so.WriteOnlyMapped["ApiToken"] = so.relationship(

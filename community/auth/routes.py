@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from community.auth import services
@@ -26,7 +27,8 @@ from community.core.forms import EmptyForm
 from community.core.mail import send_email
 from community.core.markdown import render as render_markdown
 from community.core.permissions import public, signed_in
-from community.extensions import db, limiter
+from community.core.ratelimits import writes
+from community.extensions import csrf, db, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -48,7 +50,8 @@ def start_session(user, remember=False):
 
 
 def _login_account_key():
-    return "login-account:" + services.normalise_email(request.form.get("email"))
+    # The account together with the address: failures from elsewhere never hold the account's owner back.
+    return f"login-account:{services.normalise_email(request.form.get('email'))}:{get_remote_address()}"
 
 
 def _failed(response):
@@ -57,6 +60,7 @@ def _failed(response):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@csrf.exempt  # checked inside, after the limits, so that an attempt refused for its token counts too
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed)
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
@@ -66,11 +70,18 @@ def _failed(response):
 )
 @public
 def login():
+    if request.method == "POST" and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
     if current_user.is_authenticated:
         return redirect(safe_next())
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
+        if user is not None and user.email_confirmed_at is None:
+            # Only someone who knows the password learns that the address still waits for its confirmation.
+            send_confirmation_email(user)
+            flash(_("Confirm your e-mail address first: we have sent you a new link."), "info")
+            return render_template("auth/login.html", form=form), 400
         if user is not None:
             start_session(user, remember=form.remember_me.data)
             return redirect(safe_next())
@@ -86,6 +97,9 @@ def logout():
     form = EmptyForm()
     if form.validate_on_submit():
         login_id = session.get("login_id")
+        # A new session generation: a copy of this session or remember-me cookie is refused from now on.
+        current_user.end_all_sessions()
+        db.session.commit()
         logout_user()
         session.pop("login_id", None)
         if login_id:
@@ -94,33 +108,95 @@ def logout():
     return redirect(url_for("main.home"))
 
 
+@bp.route("/profile/sign-out-everywhere", methods=["POST"])
+@signed_in
+def sign_out_everywhere():
+    if EmptyForm().validate_on_submit():
+        user = current_user._get_current_object()
+        user.end_all_sessions()
+        db.session.commit()
+        end_sockets(f"user:{user.id}")
+        start_session(user)
+        flash(_("Every other browser and device has been signed out."), "success")
+    return redirect(url_for("auth.profile"))
+
+
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["SENSITIVE_FORM_LIMIT"], methods=["POST"], deduct_when=lambda r: r.status_code == 302
-)
+@limiter.limit(lambda: current_app.config["SENSITIVE_FORM_LIMIT"], methods=["POST"])
 @public
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegistrationForm()
     if form.validate_on_submit():
-        city = city_by_slug(form.city.data) if form.city.data else None
-        user = services.create_user(
-            form.email.data,
-            form.display_name.data,
-            form.password.data,
-            city=city,
-            locale=session.get("locale"),
-            timezone=form.timezone.data,
-        )
-        db.session.commit()
-        start_session(user)
-        flash(_("Welcome to Comunidade, %(name)s!", name=user.display_name), "success")
-        if city is not None:
-            flash(_("We have asked the programme team to confirm that you work for %(city)s.", city=city.name), "info")
-        return redirect(url_for("main.home"))
+        owner = services.user_by_email(form.email.data)
+        if owner is not None:
+            # The same answer as for a new address, so the form reveals no accounts; the owner hears of it.
+            services.waste_password_hash(form.password.data)
+            send_registration_attempt_email(owner)
+        else:
+            city = city_by_slug(form.city.data) if form.city.data else None
+            user = services.create_user(
+                form.email.data,
+                form.display_name.data,
+                form.password.data,
+                city=city,
+                locale=session.get("locale"),
+                timezone=form.timezone.data,
+                confirm_email=False,
+            )
+            db.session.commit()
+            send_confirmation_email(user)
+        flash(
+            _("We have sent a message to %(email)s. Follow its link to finish creating your account.",
+              email=services.normalise_email(form.email.data)),
+            "info",
+        )  # fmt: skip
+        return redirect(url_for("auth.login"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status
+
+
+def _write_to(user, subject, template, **values):
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        text = render_template(template, user=user, **values)
+        send_email(user.email, str(subject()), text)
+
+
+def send_confirmation_email(user):
+    link = url_for("auth.confirm_email", confirmation_token=services.email_confirmation_token(user), _external=True)
+    days = services.EMAIL_CONFIRMATION_MAX_AGE // 86400
+    _write_to(user, lambda: _("Confirm your e-mail address for Comunidade"), "auth/email/confirm.txt",
+              link=link, days=days)  # fmt: skip
+
+
+def send_registration_attempt_email(user):
+    _write_to(
+        user,
+        lambda: _("Someone tried to register on Comunidade with your e-mail address"),
+        "auth/email/registration_attempt.txt",
+        login_link=url_for("auth.login", _external=True),
+        reset_link=url_for("auth.reset_request", _external=True),
+    )
+
+
+@bp.route("/confirm/<confirmation_token>", methods=["GET", "POST"])
+@public
+def confirm_email(confirmation_token):
+    user = services.user_for_confirmation_token(confirmation_token)
+    if user is None:
+        flash(_("That link has expired or is not valid. Register again to receive a new one."), "error")
+        return redirect(url_for("auth.register"))
+    form = EmptyForm()
+    if not form.validate_on_submit():  # the link opens a page; only its button changes anything
+        return render_template("auth/confirm.html", form=form, user=user)
+    services.confirm_email(user)
+    db.session.commit()
+    start_session(user)
+    flash(_("Welcome to Comunidade, %(name)s!", name=user.display_name), "success")
+    if user.city is not None and user.city_confirmed_at is None:
+        flash(_("We have asked the programme team to confirm that you work for %(city)s.", city=user.city.name), "info")
+    return redirect(url_for("main.home"))
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -157,8 +233,10 @@ def reset_password(token):
         flash(_("That link has expired or was already used. Ask for a new one."), "error")
         return redirect(url_for("auth.reset_request"))
     form = ResetPasswordForm()
+    form.owner_words = [user.email, user.display_name]
     if form.validate_on_submit():
         services.change_password(user, form.password.data)
+        services.confirm_email(user)  # the link came to that address
         db.session.commit()
         end_sockets(f"user:{user.id}")
         if current_user.is_authenticated:
@@ -198,7 +276,9 @@ def profile():
             flash(_("We have asked the programme team to confirm that you work for %(city)s.", city=city.name), "info")
         return redirect(url_for("auth.profile"))
     status = 400 if form.is_submitted() else 200
-    return render_template("auth/profile.html", form=form, password_form=PasswordChangeForm()), status
+    return render_template(
+        "auth/profile.html", form=form, password_form=PasswordChangeForm(), everywhere_form=EmptyForm()
+    ), status
 
 
 @bp.route("/profile/password", methods=["POST"])
@@ -206,6 +286,7 @@ def profile():
 def change_password():
     user = current_user._get_current_object()
     password_form = PasswordChangeForm()
+    password_form.owner_words = [user.email, user.display_name]
     if password_form.validate_on_submit():
         if not user.check_password(password_form.current_password.data):
             password_form.current_password.errors.append(_("That is not your current password."))
@@ -218,10 +299,13 @@ def change_password():
             return redirect(url_for("auth.profile"))
     form = ProfileForm(user, obj=user)
     form.city.data = user.city.slug if user.city else ""
-    return render_template("auth/profile.html", form=form, password_form=password_form), 400
+    return render_template(
+        "auth/profile.html", form=form, password_form=password_form, everywhere_form=EmptyForm()
+    ), 400
 
 
 @bp.route("/profile/tokens", methods=["GET", "POST"])
+@writes
 @signed_in
 def api_tokens():
     user = current_user._get_current_object()

@@ -6,9 +6,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from slugify import slugify
 from werkzeug.security import generate_password_hash
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from community.auth.models import ApiToken, User
 from community.auth.sockets import end_sockets
@@ -19,6 +22,26 @@ from community.extensions import db
 HANDLE_PATTERN = re.compile(r"^[a-z0-9_]{3,30}$")
 TOKEN_USE_PRECISION = timedelta(minutes=5)
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
+
+
+# zxcvbn's own list of the 30,000 most used passwords (from real leaks), beside its estimate of how many guesses a
+# password takes; a score of 3 means about 10^8 guesses, out of reach of the sign-in limits.
+COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
+PASSWORD_SCORE_MIN = 3
+
+
+def password_problem(password, owner_words=()):
+    """Why `password` is too weak to use, translated, or None. `owner_words` (the e-mail, the name) count as
+    easy to guess."""
+    if password.lower() in COMMON_PASSWORDS or password.lower().strip("0123456789!.") in COMMON_PASSWORDS:
+        return _("This is one of the most used passwords, the first that anyone would try. Choose another.")
+    words = [word for text in owner_words if text for word in re.split(r"[\s@._-]+", str(text)) if word]
+    if zxcvbn(password[:PASSWORD_MAX], user_inputs=words)["score"] < PASSWORD_SCORE_MIN:
+        return _(
+            "This password is too easy to guess (a pattern, a common word, or your name or e-mail). "
+            "A few unrelated words make one that is strong and easy to remember."
+        )
+    return None
 
 
 def normalise_email(email):
@@ -50,9 +73,11 @@ def unique_handle(display_name, exclude_user_id=None):
 
 
 def create_user(email, display_name, password, role=Role.PARTICIPANT, city=None, locale=None, timezone=None,
-                confirm_city=False):  # fmt: skip
-    """Add a user to the session (the caller commits). A city given here is asked for, and confirmed only if told."""
+                confirm_city=False, confirm_email=True):  # fmt: skip
+    """Add a user to the session (the caller commits). A city given here is asked for, and confirmed only if told;
+    a registration leaves the e-mail address to be confirmed by the link sent there."""
     user = User(
+        email_confirmed_at=utcnow() if confirm_email else None,
         email=normalise_email(email),
         display_name=display_name.strip(),
         handle=unique_handle(display_name),
@@ -81,6 +106,11 @@ def authenticate(email, password):
 _DUMMY = {}
 
 
+def waste_password_hash(password):
+    """Spend the time hashing a password takes, where none is stored, so that the answer comes as late."""
+    generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 def _dummy_hash():
     method = current_app.config["PASSWORD_HASH_METHOD"]
     if method not in _DUMMY:
@@ -94,9 +124,46 @@ def new_login_id():
 
 
 def change_password(user, new_password):
-    """Set a new password and end every session issued before; the caller signs the current one in again."""
+    """Set a new password, end every session issued before and revoke every API token; the caller ends the user's
+    sockets once this is committed (end_sockets) and signs the current session in again."""
     user.set_password(new_password)
     user.end_all_sessions()
+    now = utcnow()
+    for token in db.session.scalars(user.api_tokens.select().where(ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
+
+
+# Confirming the address of a registration: the link sent there, valid for a few days.
+
+EMAIL_CONFIRMATION_MAX_AGE = 3 * 24 * 3600
+
+
+def _confirmation_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="email-confirmation")
+
+
+def email_confirmation_token(user):
+    return _confirmation_serializer().dumps({"user": user.id, "email": user.email})
+
+
+def user_for_confirmation_token(token):
+    """The user whose address the token confirms, or None when it is malformed, expired or for another address."""
+    try:
+        data = _confirmation_serializer().loads(token, max_age=EMAIL_CONFIRMATION_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        return None
+    user_id = data.get("user") if isinstance(data, dict) else None
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.email != data.get("email"):
+        return None
+    return user
+
+
+def confirm_email(user):
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
 
 
 # Password resets: the token carries a fingerprint of the current password hash, so it stops working as soon

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from community.auth.models import ApiToken, User
+from community.core.message_queue import RedisQueue, disconnect_local
 from community.extensions import db, socketio
 
 _TOKEN_KEY = "socket_token_hash"  # noqa: S105 (a session key, not a secret)
@@ -66,15 +67,15 @@ def socket_user():
 
 
 def end_sockets(room):
-    """Disconnect this process's sockets in `room` and close the room everywhere, in every namespace.
-
-    Sockets held by other processes leave the room (so nothing more is delivered to them) and are refused
-    at their next event, since every event checks its user again.
-    """
+    """Disconnect the sockets in `room` on every process (through the message queue when there is one), and close
+    the room everywhere, in every namespace. Each event checks its user again as well, so a socket the queue could
+    not reach is refused at its next event."""
     server = socketio.server
     if server is None:
         return
+    if isinstance(server.manager, RedisQueue):
+        server.manager.disconnect_room(room)
+    else:
+        disconnect_local(server, room)
     for namespace in list(server.manager.rooms):
-        for sid, _eio_sid in list(server.manager.get_participants(namespace, room)):
-            server.disconnect(sid, namespace=namespace)
         server.close_room(room, namespace=namespace)

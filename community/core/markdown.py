@@ -2,6 +2,7 @@
 
 import re
 import xml.etree.ElementTree as etree
+from html import escape
 
 import markdown as md
 import nh3
@@ -34,6 +35,17 @@ SIMPLE_LINK = re.compile(
     r"(?:\([^()\s]{0,2000}(?:\s+\"[^\"\n]{0,200}\")?\)"  # (url "title")
     r"|\[[^\[\]\n]{0,100}\])"  # or [reference]
 )
+# A definition line (": ...") right under a line that itself continues a definition opens a definition inside the
+# definition, one level deeper each time: "a\n: b\n" * 600 exceeds Python's recursion limit. Such a line is shown as
+# the literal text it would have been, hidden from Markdown like a bracket.
+NESTED_DEFINITION = re.compile(r"(?<=\n)(?=:[ \t])")
+LITERAL_COLON = "\ue001"
+# Python-Markdown finds a heading in a block, then puts the rest of the block back to be searched again: a block of
+# thousands of heading lines ("# a\n" or "a\n=\n" repeated) took a minute. Past this many heading lines, each
+# heading line is followed by a blank line, which ends the block there and changes nothing that is shown.
+HEADINGS_BEFORE_GUARD = 50
+HEADING_LINE = re.compile(r"^(?:#{1,6}(?:[ \t#]|$)|[=-]+[ \t]*$)")
+FENCE = re.compile(r"^[ \t]{0,3}(?:`{3,}|~{3,})")
 # Deeply nested quotes are just as costly; nobody quotes a quote of a quote ten times.
 QUOTE_DEPTH_MAX = 8
 DEEP_QUOTE = re.compile(rf"^((?:[ \t]*>){{{QUOTE_DEPTH_MAX}}})(?:[ \t]*>)+", flags=re.MULTILINE)
@@ -63,9 +75,41 @@ def mentioned_handles(text):
     return set(re.findall(MENTION, without_code))
 
 
+def _flat_definitions(text):
+    """Definition lines that would nest inside the definition above them, made literal text."""
+    lines, in_definition, after_text = text.split("\n"), False, False
+    for number, line in enumerate(lines):
+        if not line.strip():
+            in_definition = after_text = False
+        elif line.startswith(":") and line[1:2] in (" ", "\t"):
+            if in_definition and after_text:
+                lines[number] = LITERAL_COLON + line[1:]
+            else:
+                in_definition, after_text = True, False
+        elif in_definition:
+            after_text = True
+    return "\n".join(lines)
+
+
+def _separated_headings(text):
+    """A blank line after each heading line, outside fenced code."""
+    lines, in_fence = [], False
+    for line in text.split("\n"):
+        lines.append(line)
+        if FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and HEADING_LINE.match(line):
+            lines.append("")
+    return "\n".join(lines)
+
+
 def _defused(text):
     """`text` with the constructs that make Python-Markdown slow made plain; ordinary texts are untouched."""
     text = DEEP_QUOTE.sub(r"\1", text)
+    if sum(1 for line in text.split("\n") if HEADING_LINE.match(line)) > HEADINGS_BEFORE_GUARD:
+        text = _separated_headings(text)
+    if "\n:" in text:
+        text = _flat_definitions(text)
     if text.count("[") <= BRACKETS_BEFORE_GUARD:
         return text
     pieces, start = [], 0
@@ -83,10 +127,19 @@ def render(text, mentions=None):
     `mentions` maps the handles of real people to their page, so that those @handles become links.
     """
     renderer = md.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
+    # Raw HTML blocks go through html.parser, which rescans the rest of the text from every unclosed tag:
+    # "<a " * 16000 took 16 s. Without this step raw tags are still read inline, one at a time, and the
+    # allowlist below keeps the same few it kept before.
+    renderer.preprocessors.deregister("html_block")
     if mentions:
         renderer.inlinePatterns.register(_MentionLinks(mentions), "mention", 175)
-    html = renderer.convert(_defused((text or "").replace(LITERAL_BRACKET, "")))
-    html = html.replace(LITERAL_BRACKET, "[")
+    text = (text or "").replace(LITERAL_BRACKET, "").replace(LITERAL_COLON, "")
+    try:
+        html = renderer.convert(_defused(text))
+    except RecursionError:
+        # Some other nesting deeper than Python allows: the text is shown as it was written, never a 500.
+        html = "".join(f"<p>{escape(part)}</p>" for part in text.split("\n\n") if part.strip())
+    html = html.replace(LITERAL_BRACKET, "[").replace(LITERAL_COLON, ":")
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

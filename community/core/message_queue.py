@@ -31,6 +31,7 @@ RETRY_MAX = 2.0  # the longest wait between attempts, so recovery follows Redis 
 TIMEOUT = 2.0  # seconds a connection, a publish or the subscription's confirmation may take
 OUTBOX_MAX = 10_000  # messages waiting for Redis beyond which new ones are dropped (the others then resync)
 RESYNC = "resync"
+DISCONNECT_ROOM = "disconnect_room"
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ class RedisQueue(socketio.RedisManager):
         self._outbox_guard = threading.Lock()
         self._quiet_until = 0.0  # publishes are not tried before this moment (time.monotonic)
         self._owed = False  # a publish was lost: the other processes must be told to resync
+
+    def disconnect_room(self, room):
+        """Disconnect every socket in `room`, in every namespace, on this process and, through Redis, on the others
+        (python-socketio's own queue carries only disconnects of single sockets, by id)."""
+        disconnect_local(self.server, room)
+        self._publish({"method": DISCONNECT_ROOM, "room": room, "host_id": self.host_id})
 
     def on_resync(self, callback):
         """Call `callback()` (in a background task) whenever this process may have missed published events."""
@@ -167,11 +174,22 @@ class RedisQueue(socketio.RedisManager):
                 if data.get("host_id") != self.host_id:
                     self._resync()
                 continue
+            if isinstance(data, dict) and data.get("method") == DISCONNECT_ROOM:
+                if data.get("host_id") != self.host_id and isinstance(data.get("room"), str):
+                    self.server.start_background_task(disconnect_local, self.server, data["room"])
+                continue
             yield data
 
     def _resync(self):
         for callback in self._resync_callbacks:
             self.server.start_background_task(_run_logged, callback)
+
+
+def disconnect_local(server, room):
+    """Disconnect this process's sockets in `room`, in every namespace."""
+    for namespace in list(server.manager.rooms):
+        for sid, _eio_sid in list(server.manager.get_participants(namespace, room)):
+            server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
 
 def _run_logged(callback):

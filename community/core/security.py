@@ -49,5 +49,5 @@ def init_app(app):
 
         @app.after_request
         def strict_transport(response):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
             return response

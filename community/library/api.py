@@ -9,6 +9,7 @@ from community.api.openapi import add_paths
 from community.core.errors import json_error
 from community.core.forms import LANGUAGE_NAMES
 from community.core.permissions import public, signed_in, staff_required
+from community.core.ratelimits import writes
 from community.library import browse, services
 from community.library.exports import case_json
 from community.library.models import Evaluation
@@ -86,6 +87,7 @@ def case(case_slug):
 
 
 @bp.post("/cases")
+@writes
 @signed_in
 def create_case():
     """A new draft for a city: the caller's own, or any for mentors and admins."""

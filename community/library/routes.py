@@ -12,6 +12,7 @@ from community.core import uploads
 from community.core.forms import LANGUAGE_NAMES, EmptyForm, show_errors
 from community.core.pagination import page_args
 from community.core.permissions import per_object, public, signed_in, staff_required
+from community.core.ratelimits import heavy_reads, writes
 from community.extensions import db
 from community.library import browse, exports, services
 from community.library.forms import AttachmentForm, CaseForm
@@ -110,6 +111,7 @@ def _export_rows():
 
 
 @bp.route("/export.csv")
+@heavy_reads
 @public
 def export_csv():
     return Response(
@@ -120,6 +122,7 @@ def export_csv():
 
 
 @bp.route("/export.json")
+@heavy_reads
 @public
 def export_json():
     return Response(
@@ -130,6 +133,7 @@ def export_json():
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@writes
 @signed_in
 def create():
     if not services.can_create(current_user):

@@ -189,6 +189,8 @@ def events(session_id):
     live = db.get_or_404(LiveSession, session_id)
     if not services.can_enter(live, current_user):
         return json_error(403, message=_("Register for this session to come into its room."))
+    if not services.can_read_room(live, current_user):
+        return json_error(403, message=_("The host removed you from this session."))
     after = request.args.get("after", "0")
     if not (after.isascii() and after.isdigit()) or int(after) > services.ID_MAX:
         return validation_error({"after": _("Give the seq of the last event you saw, or 0.")})

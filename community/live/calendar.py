@@ -5,8 +5,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
-from flask import current_app, request, url_for
+from flask import current_app, url_for
 
+from community.core.urls import absolute_url
 from community.live.models import SessionStatus
 
 PRODUCT_ID = "-//Comunidade//Live sessions//EN"
@@ -25,7 +26,7 @@ def _event(live, with_link):
     page = url_for("live.show", session_id=live.id, _external=True)
     zone = ZoneInfo(live.timezone)
     event = icalendar.Event()
-    event.add("uid", f"live-session-{live.id}@{urlsplit(request.host_url).hostname or 'comunidade'}")
+    event.add("uid", f"live-session-{live.id}@{urlsplit(absolute_url('/')).hostname or 'comunidade'}")
     event.add("summary", live.title)
     event.add("dtstart", live.starts_at.astimezone(zone))
     event.add("dtend", live.ends_at.astimezone(zone))

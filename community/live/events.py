@@ -18,12 +18,12 @@ from flask import current_app, request, session
 from flask_babel import lazy_gettext as _l
 from flask_socketio import Namespace, join_room, leave_room
 from limits import RateLimitItemPerSecond
-from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from community.auth.sockets import authenticate_connection, join_identity_rooms, socket_user
 from community.core.message_queue import RedisQueue
 from community.core.permissions import SIGNED_IN, access
+from community.core.ratelimits import SweptMemoryStorage
 from community.extensions import db, socketio
 from community.live import broadcast, services
 from community.live.broadcast import NAMESPACE, room, room_session_id
@@ -31,7 +31,7 @@ from community.live.models import LiveSession
 from community.live.services import RoomError
 
 _JOINED = "live_sessions"  # the sessions this socket has joined, in its Socket.IO session
-_limiter = MovingWindowRateLimiter(MemoryStorage())
+_limiter = MovingWindowRateLimiter(SweptMemoryStorage())
 _presence_pending = set()
 _presence_guard = threading.Lock()
 
@@ -56,6 +56,12 @@ def _caller_and_room(data):
     return user, live, (attendance, registered)
 
 
+def _within_rate():
+    """Count this event against the socket's LIVE_EVENTS_PER_SECOND; False once it is over."""
+    limit = RateLimitItemPerSecond(current_app.config["LIVE_EVENTS_PER_SECOND"])
+    return _limiter.hit(limit, "live", request.sid)
+
+
 def room_event(handler):
     """Run a room event: check the rate, the user, the payload's session and that this socket joined it.
 
@@ -63,8 +69,7 @@ def room_event(handler):
     """
 
     def wrapped(self, data=None):
-        limit = RateLimitItemPerSecond(current_app.config["LIVE_EVENTS_PER_SECOND"])
-        if not _limiter.hit(limit, "live", request.sid):
+        if not _within_rate():
             return _error("rate_limited", _l("Slow down: too many messages at once."))
         try:
             user, live, known = _caller_and_room(data)
@@ -99,7 +104,10 @@ class LiveNamespace(Namespace):
 
     @access(SIGNED_IN)
     def on_join(self, data=None):
-        """join {session_id, after_seq}: come into the room; answers the state and every event after after_seq."""
+        """join {session_id, after_seq}: come into the room; answers the state and the events after after_seq, at
+        most LIVE_REPLAY_PAGE of them, with `more: true` when the client should join again from the last one."""
+        if not _within_rate():
+            return _error("rate_limited", _l("Slow down: too many messages at once."))
         try:
             user, live, known = _caller_and_room(data)
             after_seq = data.get("after_seq", 0)
@@ -119,7 +127,10 @@ class LiveNamespace(Namespace):
         joined = session.get(_JOINED, [])
         if live.id not in joined:
             session[_JOINED] = [*joined, live.id]
-        events = services.events_after(live, user, after_seq)
+        page = current_app.config["LIVE_REPLAY_PAGE"]
+        events = services.events_after(live, user, after_seq, limit=page + 1)
+        more = len(events) > page
+        events = events[:page]
         announce_presence(live.id)
         _start_heartbeat()
         return {
@@ -127,6 +138,7 @@ class LiveNamespace(Namespace):
             "session": services.session_state(live, user),
             "participants": services.participants(live),
             "events": events,
+            "more": more,
             "last_seq": events[-1]["seq"] if events else min(after_seq, live.last_seq),
         }
 

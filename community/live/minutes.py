@@ -34,7 +34,7 @@ def markdown(live, record):
     lines += [f"## {_('Attendance')} ({len(record['attendance'])})", ""]
     for attendance in record["attendance"]:
         user = attendance.user
-        city = f", {user.city.name}" if user.city else ""
+        city = f", {user.confirmed_city.name}" if user.confirmed_city else ""
         lines.append(f"- {_one_line(user.display_name)}{city}")
     lines.append("")
 

@@ -214,7 +214,7 @@ def registrants_csv(session_id):
             [
                 user.display_name,
                 user.email,
-                user.city.name if user.city else "",
+                user.confirmed_city.name if user.confirmed_city else "",
                 registration.status,
                 position if waiting else "",
                 registration.queued_at.isoformat(),
@@ -290,7 +290,7 @@ def _removed(live):
 
 def _archived(session_id):
     live = _session(session_id)
-    if not services.can_enter(live, current_user):
+    if not services.can_read_room(live, current_user):
         abort(403)
     if live.status != SessionStatus.ENDED:
         abort(404)

@@ -121,6 +121,15 @@ def can_see_link(live, user):
     return can_enter(live, user)
 
 
+def can_read_room(live, user):
+    """What was said in the room (its events, archive and minutes) is for those who may enter it, and not for
+    someone the host removed."""
+    if not can_enter(live, user):
+        return False
+    attendance = attendance_of(live, user)
+    return attendance is None or attendance.removed_at is None
+
+
 # --- input -------------------------------------------------------------------------------------------------------
 
 
@@ -623,7 +632,8 @@ def person_json(user, live=None):
         "id": user.id,
         "name": user.display_name,
         "handle": user.handle,
-        "city": user.city.name if user.city else None,
+        # Only a city the programme confirmed: anyone can ask to join any city.
+        "city": user.confirmed_city.name if user.confirmed_city else None,
     }
     if live is not None:
         person["host"] = user.id == live.host_id

@@ -11,6 +11,7 @@ from community.api.openapi import add_paths
 from community.auth.models import User
 from community.cities.models import City
 from community.core.errors import InputError, json_error
+from community.core.payloads import as_id
 from community.core.permissions import Role, per_object, role_required, signed_in
 from community.extensions import db
 from community.mentorship import services
@@ -156,7 +157,8 @@ def create_mentorship():
     if city is None:
         problems["city"] = _l("Give the city by its slug, e.g. recife.")
     mentor_id = data.get("mentor_id")
-    mentor = db.session.get(User, mentor_id) if isinstance(mentor_id, int) and not isinstance(mentor_id, bool) else None
+    mentor_id = as_id(mentor_id) if isinstance(mentor_id, int) else None  # not "3", True or 2**70
+    mentor = db.session.get(User, mentor_id) if mentor_id else None
     if mentor is None:
         problems["mentor_id"] = _l("Choose a mentor.")
     if problems:

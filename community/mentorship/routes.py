@@ -13,6 +13,7 @@ from community.cities.models import City
 from community.core.errors import Conflict, InputError, NotAllowed
 from community.core.forms import show_errors
 from community.core.permissions import Role, per_object, role_required, signed_in
+from community.core.ratelimits import writes
 from community.extensions import db
 from community.mentorship import services
 from community.mentorship.forms import (
@@ -329,6 +330,7 @@ def step_done(mentorship_id, step_id):
 
 
 @bp.route("/mentorships/<int:mentorship_id>/messages", methods=["POST"])
+@writes
 @per_object
 @signed_in
 def send_message(mentorship_id):

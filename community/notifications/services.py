@@ -20,16 +20,17 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from babel.dates import format_datetime
-from flask import current_app, has_request_context, render_template, request, url_for
+from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from community.auth.models import User
 from community.core.mail import send_email
 from community.core.models import utcnow
 from community.core.time import is_timezone, zone_label
+from community.core.urls import absolute_url as site_address
 from community.extensions import db, socketio
 from community.notifications.models import EmailFrequency, Notification, NotificationSettings
 
@@ -308,21 +309,22 @@ def set_email_frequency(user_id, frequency):
 
 
 def _settings_serializer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SETTINGS_SALT)
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SETTINGS_SALT)
 
 
 def settings_token(user_id):
-    """A token that opens this user's e-mail settings without signing in; it does not expire."""
+    """A token that opens this user's e-mail settings without signing in, for SETTINGS_LINK_MAX_AGE seconds (each
+    e-mail carries a new one), so that an old forwarded e-mail does not open them for ever."""
     return _settings_serializer().dumps({"user": user_id})
 
 
 def user_for_settings_token(token):
-    """The active user a settings token was made for, or None when the token is not one of ours."""
+    """The active user a settings token was made for, or None when it is not one of ours or has expired."""
     if not token or len(token) > _TOKEN_MAX:
         return None
     try:
-        data = _settings_serializer().loads(token)
-    except BadSignature:
+        data = _settings_serializer().loads(token, max_age=current_app.config["SETTINGS_LINK_MAX_AGE"])
+    except (SignatureExpired, BadSignature):
         return None
     user_id = data.get("user") if isinstance(data, dict) else None
     if not isinstance(user_id, int) or isinstance(user_id, bool):
@@ -459,7 +461,7 @@ def is_site_path(url):
 
 def absolute_url(path):
     """The stored site path as a full link, for e-mails and the API."""
-    return request.host_url.rstrip("/") + path
+    return site_address(path)
 
 
 def site_context():

@@ -7,10 +7,12 @@ from community.api import bp, validation_error
 from community.api.openapi import add_paths
 from community.core.pagination import page_args
 from community.core.permissions import public
+from community.core.ratelimits import heavy_reads
 from community.search import services
 
 
 @bp.get("/search")
+@heavy_reads
 @public
 def search():
     page, per_page = page_args()

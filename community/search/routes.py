@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from community.core.pagination import page_args
 from community.core.permissions import public
+from community.core.ratelimits import heavy_reads
 from community.framework.services import practice_areas
 from community.search import services
 
@@ -22,6 +23,7 @@ def search_args():
 
 
 @bp.route("/")
+@heavy_reads
 @public
 def index():
     args = search_args()

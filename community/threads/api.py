@@ -8,6 +8,7 @@ from community.api import bp, json_body, paginated, refused, validation_error
 from community.api.openapi import add_paths
 from community.core.errors import json_error
 from community.core.permissions import public, signed_in
+from community.core.ratelimits import writes
 from community.extensions import db
 from community.threads import services
 from community.threads.models import Post
@@ -79,6 +80,7 @@ def threads():
 
 
 @bp.post("/threads")
+@writes
 @signed_in
 def create_thread():
     data = json_body()
@@ -111,6 +113,7 @@ def thread(thread_id):
 
 
 @bp.post("/threads/<int:thread_id>/posts")
+@writes
 @signed_in
 def create_post(thread_id):
     found = viewable_thread(thread_id)
@@ -134,6 +137,7 @@ def _post_url(post):
 
 
 @bp.post("/posts/<int:post_id>/vote")
+@writes
 @signed_in
 def vote(post_id):
     post = viewable_post(post_id)

@@ -9,6 +9,7 @@ from community.cities.services import city_choices
 from community.core.forms import EmptyForm, show_errors
 from community.core.pagination import page_args
 from community.core.permissions import public, signed_in, staff_required
+from community.core.ratelimits import writes
 from community.extensions import db
 from community.framework.services import practice_areas
 from community.threads import services
@@ -74,6 +75,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@writes
 @signed_in
 def create():
     form = ThreadForm()
@@ -122,6 +124,7 @@ def render_thread(thread, question, answers, comments, my_votes, reply_form, sta
 
 
 @bp.route("/<int:thread_id>/posts", methods=["POST"])
+@writes
 @signed_in
 def reply(thread_id):
     thread = viewable_thread(thread_id)
@@ -227,6 +230,7 @@ def _back_to(post):
 
 
 @bp.route("/posts/<int:post_id>/vote", methods=["POST"])
+@writes
 @signed_in
 def vote(post_id):
     post = viewable_post(post_id)
@@ -266,6 +270,7 @@ def follow(thread_id):
 
 
 @bp.route("/posts/<int:post_id>/flag", methods=["GET", "POST"])
+@writes
 @signed_in
 def flag(post_id):
     post = viewable_post(post_id)

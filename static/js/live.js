@@ -213,6 +213,7 @@
       root.dataset.joined = "true";
       if (returning && !wasJoined) announce(t("caught_up"));
       drain(true);
+      if (ack.more) scheduleRejoin(0); // a long history comes in pages: ask for the next one
     });
   }
 

@@ -58,10 +58,16 @@ def require_socketio_client():
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def live_folder(tmp_path_factory):
+    """The live server's files: its database and its instance folder, where e-mails land in outbox/."""
+    return tmp_path_factory.mktemp("live")
+
+
+@pytest.fixture(scope="session")
+def live_server(live_folder):
     """The app served by `python wsgi.py` on a free port, with the demo data; yields its base URL."""
     require_chromium()  # nothing would use the server
-    folder = tmp_path_factory.mktemp("live")
+    folder = live_folder
     env = server_env(folder / "instance", f"sqlite:///{folder / 'b.db'}", PYTHONUNBUFFERED=1)
     # One process, in-memory queues: the server must not depend on services the caller happens to have configured.
     for name in ("SOCKETIO_MESSAGE_QUEUE", "RATELIMIT_STORAGE_URI", "SECRET_KEY", "SERVER_NAME"):

@@ -3,6 +3,8 @@
 Every step saves a screenshot under build/screenshots/ so a person can look at the pages in each language and size.
 """
 
+import email
+import email.policy
 import re
 
 import pytest
@@ -66,7 +68,14 @@ def assert_no_problems(page):
     assert not page.problems, "the page reported problems:\n" + "\n".join(page.problems)
 
 
-def test_new_visitor_joins_switches_to_portuguese_and_signs_out(new_page, screenshot):
+def latest_link(live_folder, path):
+    """The link to `path` in the newest e-mail the live server wrote."""
+    mails = sorted((live_folder / "instance" / "outbox").glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+    text = email.message_from_bytes(mails[-1].read_bytes(), policy=email.policy.default).get_content()
+    return re.search(rf"https?://\S+{path}\S+", text).group(0)
+
+
+def test_new_visitor_joins_switches_to_portuguese_and_signs_out(new_page, screenshot, live_folder):
     page = new_page(timezone_id="America/Recife")
     visit(page, "/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -86,6 +95,11 @@ def test_new_visitor_joins_switches_to_portuguese_and_signs_out(new_page, screen
     page.get_by_label("Repeat the password").fill("a long browser password")
     screenshot(page, "3-register-filled")
     submit(page, page.get_by_role("button", name="Create account", exact=True), "registering")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.locator(".flashes")).to_contain_text("We have sent a message to joana@recife.example.org")
+    screenshot(page, "3b-confirm-your-address")
+    visit(page, latest_link(live_folder, "/confirm/"))
+    submit(page, page.get_by_role("button", name="Confirm and sign in", exact=True), "confirming the address")
 
     expect(page).to_have_url(re.compile(r"/$"))
     header = page.get_by_role("banner")
