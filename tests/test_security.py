@@ -177,7 +177,34 @@ def world(app, make, framework):
     # A published case by the admin, with a file, so its page, edit form, revisions and download all open.
     values["case_slug"] = write_case(app, admin.id, publish_by=admin.id, city=city.slug)
     values["attachment_id"] = attach(app, values["case_slug"], admin.id)
+    values["cycle"] = app.config["ASSESSMENT_CYCLE"]  # the current one: its past-cycle page sends to the dashboard
+    values["record_token"] = activity_record(app, city.slug, admin.id)
     return {"admin": admin, "mentor": mentor, "waiting": waiting, "city": city, "values": values}
+
+
+def activity_record(app, slug, admin_id):
+    """A stored activity record, so that its public verification page opens."""
+    from datetime import date
+
+    from community.assessment.models import Criterion
+    from community.assessment.records import ActivityRecord
+    from community.cities.services import city_by_slug
+
+    with app.app_context():
+        record = ActivityRecord(
+            token="k" * 32,
+            city_id=city_by_slug(slug).id,
+            criterion_id=db.session.scalar(db.select(Criterion.id).where(Criterion.code == "LC3")),
+            period_start=date(2026, 1, 1),
+            period_end=date(2026, 6, 30),
+            language="pt_BR",
+            record={"total_hours": 1.5, "people": [], "answers_accepted": [], "cases_published": []},
+            sha256="0" * 64,
+            issued_by_id=admin_id,
+        )
+        db.session.add(record)
+        db.session.commit()
+        return record.token
 
 
 def mentorship_with_a_meeting(app, slug, admin_id, mentor_id):
