@@ -223,7 +223,9 @@ def attach(user, answer, start, end, today=None):
         end=end.isoformat(),
         url=verification_url(token),
     )
-    evidence = services.add_file(user, answer, upload, description[: services.DESCRIPTION_MAX])
+    # The record shows the activity as of the end of its period (or today, for a period still running).
+    as_of = min(end, date.today())
+    evidence = services.add_file(user, answer, upload, description[: services.DESCRIPTION_MAX], as_of=as_of)
     entry = ActivityRecord(
         token=token,
         city_id=city.id,
