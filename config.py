@@ -97,9 +97,6 @@ class Config:
     LIVE_ALARM_MINUTES = 30  # the alarm in calendar files
     LIVE_EVENTS_PER_SECOND = int(os.environ.get("LIVE_EVENTS_PER_SECOND", 10))
     LIVE_PRESENCE_INTERVAL = float(os.environ.get("LIVE_PRESENCE_INTERVAL", 1.0))
-    # A busy room's events go out together, at most one message per person every LIVE_BATCH_SECONDS (see
-    # community/live/broadcast.py); a quiet room's go out at once.
-    LIVE_BATCH_SECONDS = float(os.environ.get("LIVE_BATCH_SECONDS", 0.25))
     # Each process notes every LIVE_HEARTBEAT_SECONDS that the people on its sockets are still in their rooms;
     # someone not seen for LIVE_PRESENCE_TTL seconds (their process died) leaves the presence list. 0 turns it off.
     LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", 30))
@@ -142,7 +139,6 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     SERVER_NAME = None
     LIVE_PRESENCE_INTERVAL = 0
-    LIVE_BATCH_SECONDS = 0  # each event at once; tests of batching set it
     LIVE_HEARTBEAT_SECONDS = 0  # tests call the heartbeat themselves
     LIVE_PRESENCE_TTL = 0
 

@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 from community.core import security
 from community.core.errors import json_error, register_errorhandlers, wants_json
 from community.core.message_queue import RedisQueue
+from community.core.websocket import WebSocketsWithoutCompression
 from community.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from config import BASE_DIR, configs
 
@@ -133,6 +134,7 @@ def register_extensions(app):
         manage_session=True,
         **options,
     )
+    app.wsgi_app = WebSocketsWithoutCompression(app.wsgi_app)
 
 
 def end_db_session(_exc):
