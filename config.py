@@ -67,6 +67,10 @@ class Config:
     SENSITIVE_FORM_LIMIT = os.environ.get("SENSITIVE_FORM_LIMIT", "30 per hour")
 
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "threading")
+    # Visitors' thread list and thread pages are kept this long (0: not at all), in Redis when PAGE_CACHE_URL is
+    # set (what several page processes need), else in each process's memory (see community/core/page_cache.py).
+    PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 30))
+    PAGE_CACHE_URL = os.environ.get("PAGE_CACHE_URL") or None
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
     SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "comunidade")  # one per site sharing a Redis
     # Empty means same-origin only; never "*".
@@ -139,6 +143,7 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     SERVER_NAME = None
     LIVE_PRESENCE_INTERVAL = 0
+    PAGE_CACHE_SECONDS = 0  # tests of the page cache set it
     LIVE_HEARTBEAT_SECONDS = 0  # tests call the heartbeat themselves
     LIVE_PRESENCE_TTL = 0
 
