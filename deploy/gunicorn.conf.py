@@ -63,7 +63,8 @@ def post_worker_init(worker):
     """Refuse to serve, with a clear message, when the database or Redis cannot be reached.
 
     It runs in the worker, after the app is loaded (and, in the sockets pool, after gevent has patched the standard
-    library; the master imports nothing of the app). Exit code 3 tells gunicorn that the worker could not boot, so it stops instead of retrying.
+    library; the master imports nothing of the app). Exit code 3 tells gunicorn that the worker could not boot, so it
+    stops instead of retrying.
     """
     from community import check_services
 

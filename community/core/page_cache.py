@@ -6,9 +6,10 @@ when PAGE_CACHE_URL is set, else this process's memory (one process only: anothe
 cached page is answered with an ETag, and a visitor's browser that sends it back gets 304 Not Modified.
 
 Every write that changes what the pages show calls `changed(thread_id)`, after its commit: the list's generation and
-the thread's are raised, and the pages cached under the old ones are never read again (they expire). A page reads
-the generations before it reads the database, so a page rendered from data older than a write is never kept under
-the generation that write made. Signed-in people never get a cached page, nor leave one.
+the thread's are raised, and the pages kept with the old ones are never served again (they expire). A page reads
+the generation before it reads the database, and keeps the page with the generation it read, so a page rendered
+from data older than a write is never taken for one rendered after it. Signed-in people never get a cached page,
+nor leave one.
 
 The CSRF token in a page (the language switcher's form) belongs to the visitor's session: it is kept as a
 placeholder and put back for each visitor. If Redis is away, pages are rendered as without a cache.
@@ -86,20 +87,22 @@ def cached_for_visitors(generation):
             if seconds <= 0 or not _is_visitor():
                 return view(**view_args)
             name = generation(**view_args)
-            number = _call("get", f"generation:{name}") or 0
             key = (
                 "page:"
                 + hashlib.sha256(
-                    "\n".join((name, str(number), request.full_path, str(get_locale()), str(get_timezone()))).encode()
+                    "\n".join((name, request.full_path, str(get_locale()), str(get_timezone()))).encode()
                 ).hexdigest()
             )
-            entry = _call("get", key)
-            if entry is None:
+            # One round trip: the generation of what the page shows, and the page kept with the generation it had.
+            number, entry = _call("get_many", f"generation:{name}", key) or (None, None)
+            number = number or 0
+            if entry is None or entry["generation"] != number:
                 response = make_response(view(**view_args))
                 if response.status_code != 200 or not _is_visitor():  # an error, or a message was flashed
                     return response
                 body = response.get_data(as_text=True).replace(generate_csrf(), TOKEN)
-                entry = {"body": body, "etag": hashlib.sha256(body.encode()).hexdigest()[:32]}
+                etag = hashlib.sha256(f"{number}\n{body}".encode()).hexdigest()[:32]
+                entry = {"generation": number, "body": body, "etag": etag}
                 _call("set", key, entry, seconds)
             response = make_response(entry["body"].replace(TOKEN, generate_csrf()))
             response.set_etag(entry["etag"], weak=True)  # the token differs from one visitor to the next
