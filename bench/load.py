@@ -1,44 +1,52 @@
-"""Load benchmark of the production setup: a busy live room across two processes, and page throughput.
+"""Load benchmark of the production setup: a busy live room across two processes, a thread page beside a room, and
+page throughput.
 
-    .venv/bin/python bench/load.py            # the full run: 500 clients for 120 s, then wrk 15 s per page (~7 min)
+    .venv/bin/python bench/load.py            # the full run: 500 clients for 120 s, the page beside the room, wrk
     .venv/bin/python bench/load.py --quick    # 50 clients for 20 s, wrk 5 s per page: to try it out
     .venv/bin/python bench/load.py --clients 200 --duration 60 --interval 5 --parts live
 
-Progress goes to stderr; the last line of stdout is one JSON object with every figure. Each part runs on a private
-PostgreSQL database made for it (`bench_load_<pid>_live`, `bench_load_<pid>_http`) and dropped at the end; logs
-live in a temporary directory that is removed; the only network traffic is to 127.0.0.1; every gunicorn, client
-and wrk process is stopped at the end, whatever happened.
+    BENCH_REDIS_URL=redis://127.0.0.1:6385/0 BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/mine \
+        .venv/bin/python bench/load.py     # on a Redis and a database of your own
 
-Every server is started as in production: `.venv/bin/gunicorn -c deploy/gunicorn.conf.py wsgi:app` (one gevent
-worker per process) with APP_ENV=production, a random SECRET_KEY, DATABASE_URL on the private database,
-SOCKETIO_MESSAGE_QUEUE=redis://127.0.0.1:6379/<--redis-db> with a SOCKETIO_CHANNEL of its own for this run,
-RATELIMIT_STORAGE_URI=memory://, INSTANCE_PATH in the temporary directory and PORT a free port. The schema comes from
-`flask db upgrade`, the framework from `flask framework load` (live) or `flask seed-demo` (HTTP).
+Progress goes to stderr; the last line of stdout is one JSON object with every figure, and `targets_met`. Each part
+runs on a PostgreSQL database of its own: a private one made on BENCH_POSTGRES_URL (postgresql://postgres@127.0.0.1
+:5432; `bench_load_<pid>_<part>`) and dropped at the end, or BENCH_DATABASE_URL's, emptied first (its public schema
+is dropped). The message queue and the page cache are on BENCH_REDIS_URL (redis://127.0.0.1:6379/13), under a
+SOCKETIO_CHANNEL of this run. Logs live in a temporary directory that is removed; the only network traffic is to
+127.0.0.1; every gunicorn, client and wrk process is stopped at the end, whatever happened.
 
-1. live: two gunicorn processes share the room through Redis. A mentor (the host) creates a session over the API and
+Every server is started as in production: `.venv/bin/gunicorn -c deploy/gunicorn.conf.py wsgi:app`, POOL=sockets
+(one gevent worker per process) or POOL=pages (gthread workers), with APP_ENV=production, a random SECRET_KEY,
+DATABASE_URL, SOCKETIO_MESSAGE_QUEUE and PAGE_CACHE_URL on BENCH_REDIS_URL, RATELIMIT_STORAGE_URI=memory://,
+INSTANCE_PATH in the temporary directory and PORT a free port. The schema comes from `flask db upgrade`, the
+framework from `flask framework load` (live, beside) or `flask seed-demo` (HTTP).
+
+1. live: two socket processes share the room through Redis. A mentor (the host) creates a session over the API and
    every participant registers (accounts, tokens and session as in bench/live_fanout.py, whose client code is
    reused: python-socketio's AsyncClient on the WebSocket transport, a few client processes with one asyncio loop
    each). The clients (the host included) are split evenly between the two processes, all join the same session,
    and each sends one `chat` every --interval seconds for --duration seconds, the starts staggered so that the
    chats are spread evenly over time (clients x 1/interval chats a second in all). The text carries the send time
    (time.monotonic(), shared by all processes of the machine); the latency of a delivery ends when a receiver's
-   `event` handler has it (events come one or several to a message: the room batches, LIVE_BATCH_SECONDS). Figures:
-   p50/p99 from sending a chat to its ack; p50/p90/p99/max latency over every (socket, chat); lost (an acknowledged
-   seq a socket never got within --drain-timeout after the last chat), duplicated and out of order (by seq, per
-   socket, as the events arrived: each process broadcasts after its own commit, so the two processes' events
-   interleave), and out of order per server (a server's own events, those its clients sent, must keep their order);
-   `page_view`, the same streams as the room page shows them after its buffer (live_fanout.page_view: next seq only,
-   repeats dropped, later events held back after a gap, the hole asked for with `join` after a second): out of
-   order, shown twice and lost there, and how many events were held back and for how long (p50/p99/max);
-   and for each gunicorn worker VmRSS/VmHWM from /proc once every client has joined and at the end. Also the CPU
-   share of the client processes and of the servers while sending: a client process near 1.0 could not keep up,
-   and then the latencies measure the clients as much as the servers (clients and servers share this machine).
-2. http: `flask seed-demo`, then wrk (`-t2 -c32 --latency`, keep-alive, no cookie: a visitor) on the thread page
-   `/threads/1`, the lists `/threads/` and `/sessions/`, and the library `/library/` (its facets and counts),
-   first against one gunicorn process (one worker), then
-   against two. With two, two wrk processes run at once, one per process with half of the connections each
-   (`-t1 -c16`): the requests per second are their sum, the p99 the higher of the two p99s (a bound on the p99 of
-   the requests together).
+   `event` handler has it (one event to a message, several while the room's last message is still being written).
+   Figures: p50/p99 from sending a chat to its ack; p50/p90/p99/max latency over every (socket, chat); lost (an
+   acknowledged seq a socket never got within --drain-timeout after the last chat), duplicated and out of order (by
+   seq, per socket, as the events arrived: each process broadcasts after its own commit, so the two processes'
+   events interleave), and out of order per server (a server's own events, those its clients sent, must keep their
+   order); `page_view`, the same streams as the room page shows them after its buffer (live_fanout.page_view: next
+   seq only, repeats dropped, later events held back after a gap, the hole asked for with `join` after a second):
+   out of order, shown twice and lost there, and how many events were held back and for how long (p50/p99/max);
+   for each gunicorn worker VmRSS/VmHWM from /proc once every client has joined and at the end; the servers' CPU
+   share and CPU per delivered message while sending; the CPU share of the client processes (near 1.0, a client
+   could not keep up, and the latencies measure the clients as much as the servers: they share this machine).
+2. beside: a thread with --replies answers (50), served by the page pool (one gunicorn, POOL=pages, 2 gthread
+   workers) while a room of --clients sockets on one socket process gets --rate chats a second (10, from 5
+   senders): wrk (`-t2 -c32 --latency`, keep-alive, no cookie: a visitor) on the thread page for --http-seconds
+   after a warm-up. Figures: the page's requests a second, p50/p99, errors and server CPU per request; the room's
+   delivery p50/p99, losses, and the socket process's CPU share meanwhile.
+3. http: `flask seed-demo`, then wrk (`-t2 -c32 --latency`, a visitor) on the thread page `/threads/1`, the lists
+   `/threads/` and `/sessions/`, and the library `/library/` (its facets and counts), against the page pool with
+   one worker, then with two.
 """
 
 import argparse
@@ -369,6 +377,8 @@ def measure_live(args, workdir, channel):
             for server, start, end in zip(pair, memory_start, memory_end, strict=True)
         ],
         "server_cpu_share_sending": round(server_cpu_sending / sending_seconds, 2),  # of one core, both together
+        # Both servers' CPU while sending, per delivered (socket, chat): what one more listener or chat costs.
+        "server_cpu_us_per_delivery": round(server_cpu_sending * 1e6 / max(1, len(latencies)), 1),
         "client_cpu_share_max": round(max(report["cpu_share"] for report in reports), 2),
         "client_processes": len(reports),
         "connect_seconds": round(connect_seconds, 1),
@@ -511,7 +521,8 @@ def make_thread(env, replies):
     from community.extensions import db
     from community.threads import services as threads
 
-    app = create_app("production", {"PASSWORD_HASH_METHOD": live.HASH_METHOD, "PAGE_CACHE_SECONDS": 0})
+    settings = {"PASSWORD_HASH_METHOD": live.HASH_METHOD, "PAGE_CACHE_SECONDS": 0, "SITE_URL": "http://127.0.0.1"}
+    app = create_app("production", settings)
     with app.app_context():
         people = db.session.scalars(sa_select_users(User).limit(replies + 1)).all()
         body = "Como vocês mantêm o inventário de dados **atualizado**? Planilha, sistema, ou os dois?"
