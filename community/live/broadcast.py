@@ -6,8 +6,11 @@ as the arguments of one `event` (`socket.on("event", (...events) => ...)`). So a
 no waiting), and a busy one sends one message per person for everything that came during the last write instead of
 one per event: the room catches up by itself, whatever its pace.
 
-"Written" means that the sockets' writers (one task per socket, see engine.io) had their turn after the send: the
-room's sender yields once, and under gevent every writer the send woke runs before it. Events are handed over under
+"Written" means that the sockets' writers (one task per socket, see engine.io) had their turn after the send. Under
+gevent (production) the room's sender then waits until the process has nothing else ready to run: in a quiet room
+that is at once (a fraction of a millisecond), while in a process that is behind (chats coming faster than it
+writes them) the events that arrive meanwhile pile up and go together; so that a process that is never idle still
+sends, it waits BEHIND_MAX_SECONDS at most. Elsewhere (threading, tests) it yields once. Events are handed over under
 the room's lock, in `seq` order, and leave in that order. Most events look the same to everyone and go to the whole
 room; when a message holds one that the host sees differently (an anonymous question, a running poll), the host's
 part of the room and the others each get their own view of it.
@@ -21,6 +24,7 @@ import threading
 from community.extensions import socketio
 
 NAMESPACE = "/live"
+BEHIND_MAX_SECONDS = 0.1  # the longest a room's events wait for a busy process to catch up
 
 _guard = threading.Lock()
 _pending = {}  # session id -> [(host's view, others' view)] waiting for the room's send in flight, in seq order
@@ -74,9 +78,15 @@ def reset():
 
 
 def wait_for_writes():
-    """Give the sockets' writers their turn (under gevent, every one that the last send woke runs before this
-    returns)."""
-    socketio.sleep(0)
+    """Give the sockets' writers their turn: under gevent, until the process has nothing else ready to run (or
+    BEHIND_MAX_SECONDS); else yield once."""
+    if socketio.async_mode != "gevent":
+        socketio.sleep(0)
+        return
+    import gevent  # only where gevent runs the server
+
+    with gevent.Timeout(BEHIND_MAX_SECONDS, False):
+        gevent.idle()
 
 
 def _after_writes(session_id):
