@@ -11,7 +11,7 @@ run: setup db
 	$(FLASK) seed-demo --if-empty
 	$(PY) wsgi.py
 
-# Production: WORKERS gunicorn processes (gevent) on ports from BASE_PORT, on PostgreSQL and Redis; see deploy/.
+# Production: the page pool (gunicorn gthread) and the socket pool (gunicorn gevent), on PostgreSQL and Redis; see deploy/.
 serve-prod: setup
 	deploy/serve-prod.sh
 

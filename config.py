@@ -81,6 +81,10 @@ class Config:
     HEAVY_READ_LIMIT = os.environ.get("HEAVY_READ_LIMIT", "60 per minute; 600 per hour")
 
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "threading")
+    # Visitors' thread list and thread pages are kept this long (0: not at all), in Redis when PAGE_CACHE_URL is
+    # set (what several page processes need), else in each process's memory (see community/core/page_cache.py).
+    PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 30))
+    PAGE_CACHE_URL = os.environ.get("PAGE_CACHE_URL") or None
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
     SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "comunidade")  # one per site sharing a Redis
     # Empty means same-origin only; never "*".
@@ -117,9 +121,6 @@ class Config:
     LIVE_ALARM_MINUTES = 30  # the alarm in calendar files
     LIVE_EVENTS_PER_SECOND = int(os.environ.get("LIVE_EVENTS_PER_SECOND", 10))
     LIVE_PRESENCE_INTERVAL = float(os.environ.get("LIVE_PRESENCE_INTERVAL", 1.0))
-    # A busy room's events go out together, at most one message per person every LIVE_BATCH_SECONDS (see
-    # community/live/broadcast.py); a quiet room's go out at once.
-    LIVE_BATCH_SECONDS = float(os.environ.get("LIVE_BATCH_SECONDS", 0.25))
     # A join answers at most this many past events, with `more: true`; the page joins again from the last one.
     LIVE_REPLAY_PAGE = int(os.environ.get("LIVE_REPLAY_PAGE", 500))
     # Each process notes every LIVE_HEARTBEAT_SECONDS that the people on its sockets are still in their rooms;
@@ -176,7 +177,7 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     SERVER_NAME = None
     LIVE_PRESENCE_INTERVAL = 0
-    LIVE_BATCH_SECONDS = 0  # each event at once; tests of batching set it
+    PAGE_CACHE_SECONDS = 0  # tests of the page cache set it
     LIVE_HEARTBEAT_SECONDS = 0  # tests call the heartbeat themselves
     LIVE_PRESENCE_TTL = 0
 

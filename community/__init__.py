@@ -20,6 +20,7 @@ from community.core import ratelimits, security  # noqa: F401 (ratelimits names 
 from community.core.errors import json_error, register_errorhandlers, wants_json
 from community.core.message_queue import RedisQueue
 from community.core.payloads import BoundedJSONProvider, SocketJSON
+from community.core.websocket import WebSocketsWithoutCompression
 from community.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from config import BASE_DIR, configs
 
@@ -180,6 +181,7 @@ def register_extensions(app):
         json=SocketJSON,
         **options,
     )
+    app.wsgi_app = WebSocketsWithoutCompression(app.wsgi_app)
 
 
 def end_db_session(_exc):

@@ -1,19 +1,37 @@
-"""Gunicorn settings for Comunidade in production: `gunicorn -c deploy/gunicorn.conf.py wsgi:app`.
+"""Gunicorn settings for Comunidade in production: `POOL=sockets|pages gunicorn -c deploy/gunicorn.conf.py wsgi:app`.
 
-One worker process per gunicorn, with gevent (the async mode that measured best for Socket.IO in
-bench/live_fanout.py); run several of them on consecutive ports behind nginx with sticky sessions (deploy/nginx.conf,
-`make serve-prod`). Each checks the database and Redis before it takes requests, and logs one JSON object per line.
+Pages and Socket.IO are served by separate pools of processes (`make serve-prod` starts both, deploy/nginx.conf routes
+between them), because a page is rendered on the CPU: under gevent it holds up every socket of its process, and the
+sockets' fan-out holds up the page.
+
+- POOL=sockets (the default): one gevent worker per gunicorn (the async mode that measured best for Socket.IO in
+  bench/live_fanout.py), since Socket.IO keeps a client on the process that answered its handshake; run several on
+  consecutive ports behind nginx's sticky sessions.
+- POOL=pages: WORKERS worker processes (2) of THREADS threads each (8), gunicorn's gthread worker, behind one port:
+  pages need no stickiness, and the operating system shares the connections between the workers.
+
+Each worker checks the database and Redis before it takes requests, and logs one JSON object per line.
 """
 
 import os
 import sys
 
+POOL = os.environ.get("POOL", "sockets")
+if POOL not in ("sockets", "pages"):
+    raise SystemExit(f"POOL is sockets or pages, not {POOL!r}")
+
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
-# Socket.IO keeps a client on the process that answered its handshake, so each process has one worker.
-workers = 1
-worker_class = "gevent"
-# Gunicorn's default of 1,000 simultaneous connections would refuse further clients silently.
-worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "4000"))
+if POOL == "pages":
+    workers = int(os.environ.get("WORKERS", "2"))
+    worker_class = "gthread"
+    threads = int(os.environ.get("THREADS", "8"))
+    raw_env = ["SOCKETIO_ASYNC_MODE=threading"]  # its emits only go to the message queue
+else:
+    workers = 1
+    worker_class = "gevent"
+    raw_env = ["SOCKETIO_ASYNC_MODE=gevent"]
+    # Gunicorn's default of 1,000 simultaneous connections would refuse further clients silently.
+    worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "4000"))
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
@@ -44,8 +62,9 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 def post_worker_init(worker):
     """Refuse to serve, with a clear message, when the database or Redis cannot be reached.
 
-    It runs in the worker, after gevent has patched the standard library and the app is loaded (the master imports
-    nothing of the app). Exit code 3 tells gunicorn that the worker could not boot, so it stops instead of retrying.
+    It runs in the worker, after the app is loaded (and, in the sockets pool, after gevent has patched the standard
+    library; the master imports nothing of the app). Exit code 3 tells gunicorn that the worker could not boot, so it
+    stops instead of retrying.
     """
     from community import check_services
 

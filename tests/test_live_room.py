@@ -1,5 +1,6 @@
 """The live room on Socket.IO namespace /live: who may join, every event with its rules, the log and replay."""
 
+import threading
 import time
 from datetime import timedelta
 
@@ -398,60 +399,99 @@ def batches(sio):
     return [m["args"] for m in sio.get_received(NAMESPACE) if m["name"] == "event"]
 
 
-def quiet_then_batching(app, seconds=0.3):
-    """Let the room's last send age past the interval, then batch events that come within `seconds`."""
-    time.sleep(seconds + 0.05)
-    app.config["LIVE_BATCH_SECONDS"] = seconds
+@pytest.fixture
+def slow_writes(monkeypatch):
+    """`slow_writes()` makes the room's next sends stay "being written" until `release()` is called: the events
+    that come meanwhile wait (a backlog)."""
+    written = threading.Event()
+
+    def hold():
+        time.sleep(0.05)  # the sends so far were written
+        monkeypatch.setattr(broadcast, "wait_for_writes", lambda: written.wait(5))
+
+        def release():
+            written.set()
+            time.sleep(0.2)  # the room's sender sends what waited
+
+        return release
+
+    yield hold
+    written.set()
 
 
-def test_a_busy_room_sends_its_events_together_in_order(app, room):
+def test_a_quiet_room_sends_each_event_at_once_alone(app, room):
     host, ana, beto = room.started()
-    quiet_then_batching(app)
+    seqs = []
+    for text in ("um", "dois", "três"):
+        seqs.append(ack(ana if text != "dois" else beto, "chat", room.id, text=text)["seq"])
+        for sio in (host, ana, beto):  # there already when the ack comes: nothing waits for a timer
+            assert [[e["seq"] for e in batch] for batch in batches(sio)] == [[seqs[-1]]]
+        time.sleep(0.05)  # the send was written meanwhile
+
+
+def test_events_that_come_while_the_last_send_is_written_go_together_in_order(app, room, slow_writes):
+    host, ana, beto = room.started()
+    release = slow_writes()
     first = ack(ana, "chat", room.id, text="um")["seq"]
     second = ack(beto, "chat", room.id, text="dois")["seq"]
     third = ack(ana, "chat", room.id, text="três")["seq"]
     for sio in (host, ana, beto):
-        assert [[e["seq"] for e in batch] for batch in batches(sio)] == [[first]], "after a quiet moment: at once"
-    time.sleep(0.5)
+        assert [[e["seq"] for e in batch] for batch in batches(sio)] == [[first]], "the first goes at once"
+    release()
     for sio in (host, ana, beto):
         assert [[(e["seq"], e["data"]["text"]) for e in batch] for batch in batches(sio)] == [
             [(second, "dois"), (third, "três")]
         ]
+    # Then the room is quiet again: the next one goes at once, alone.
+    fourth = ack(beto, "chat", room.id, text="quatro")["seq"]
+    assert [[e["seq"] for e in batch] for batch in batches(host)] == [[fourth]]
     # A reconnecting page still gets each of them once from the log.
     replay = ack(room.connect("beto"), "join", room.id, after_seq=first - 1)
-    assert [e["seq"] for e in replay["events"]] == [first, second, third]
+    assert [e["seq"] for e in replay["events"]] == [first, second, third, fourth]
 
 
-def test_a_joining_socket_gets_the_waiting_batch_from_the_log_not_twice(app, room):
+def test_events_stored_together_go_together(app, room):
+    host, _ana, beto = room.started()
+    with app.app_context():
+        live = db.session.get(LiveSession, room.id)
+        with services.room_change(live) as record:
+            actor = db.session.get(User, room.people["beto"].id)
+            stored = [record("chat", actor, {"text": text}).seq for text in ("a", "b")]
+    for sio in (host, beto):
+        assert [[e["seq"] for e in batch] for batch in batches(sio)] == [stored]
+
+
+def test_a_joining_socket_gets_the_waiting_events_from_the_log_not_twice(app, room, slow_writes):
     _host, ana, beto = room.started()
-    quiet_then_batching(app)
+    release = slow_writes()
     assert ack(ana, "chat", room.id, text="agora")["ok"]
     waiting = ack(ana, "chat", room.id, text="na fila")["seq"]
     late = room.connect("mentor")
     answer = ack(late, "join", room.id, after_seq=waiting - 1)
     assert [e["seq"] for e in answer["events"]] == [waiting]
     assert [[e["seq"] for e in batch] for batch in batches(beto)] == [[waiting - 1], [waiting]], "sent on the join"
-    time.sleep(0.5)
+    release()
     assert batches(late) == [], "the joining socket had it from the log"
+    assert batches(beto) == []
 
 
-def test_a_new_app_forgets_the_sends_the_last_one_left_waiting(app, room):
+def test_a_new_app_forgets_the_events_the_last_one_left_waiting(app, room, slow_writes):
     _host, ana, beto = room.started()
-    quiet_then_batching(app)
+    release = slow_writes()
     assert ack(ana, "chat", room.id, text="agora")["ok"]
-    assert ack(beto, "chat", room.id, text="depois")["ok"]  # waits for the batch
+    assert ack(beto, "chat", room.id, text="depois")["ok"]  # waits for the send in flight
     broadcast.reset()  # what a new app does: its rooms start from a clean slate
-    time.sleep(0.5)
+    release()
     assert [[e["data"]["text"] for e in batch] for batch in batches(beto)] == [["agora"]]
 
 
-def test_in_a_batch_the_host_and_the_others_each_see_their_own_view(app, room):
+def test_in_a_message_of_several_the_host_and_the_others_each_see_their_own_view(app, room, slow_writes):
     host, ana, beto = room.started()
-    quiet_then_batching(app)
+    release = slow_writes()
     ack(beto, "chat", room.id, text="antes")
     asked = ack(ana, "question", room.id, text="Pergunta sensível", anonymous=True)["seq"]
     after = ack(beto, "chat", room.id, text="depois")["seq"]
-    time.sleep(0.5)
+    release()
     seen = {"host": batches(host), "ana": batches(ana), "beto": batches(beto)}
     for batches_seen in seen.values():
         assert [[e["seq"] for e in batch] for batch in batches_seen] == [[asked - 1], [asked, after]]
@@ -620,15 +660,17 @@ def test_hands_are_raised_in_order_and_lowered_by_their_owner_or_the_host(app, r
     assert ack(ana, "hand", room.id, raised="up")["error"] == "invalid"
 
 
-def test_a_removal_goes_out_at_once_even_while_the_room_batches(app, room):
+def test_a_removal_goes_out_at_once_even_while_the_room_is_behind(app, room, slow_writes):
     host, ana, beto = room.started()
-    quiet_then_batching(app)
-    assert ack(ana, "chat", room.id, text="oi")["ok"]  # at once; what follows would wait for the next batch
+    release = slow_writes()
+    assert ack(ana, "chat", room.id, text="oi")["ok"]  # at once; what follows waits for its send to be written
     assert ack(beto, "chat", room.id, text="tchau")["ok"]
     assert ack(host, "remove", room.id, user_id=room.people["ana"].id)["ok"]
     # Sent before Ana's socket closed, so her page could say why (the browser test shows the note).
     assert [[e["type"] for e in batch] for batch in batches(beto)] == [["chat"], ["chat", "remove"]]
     assert not ana.is_connected(NAMESPACE)
+    release()
+    assert batches(beto) == [], "sent once"
 
 
 def test_the_host_removes_a_participant_for_good(app, room):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import time
 import urllib.request
@@ -9,6 +10,7 @@ import urllib.request
 import pytest
 
 from community import check_services, create_app
+from tests.conftest import require_redis
 from tests.servers import ROOT, flask_command, free_port, production_env, start_gunicorn
 
 
@@ -83,3 +85,70 @@ def test_the_app_logs_one_json_object_per_line_when_asked(tmp_path, capsys):
     record = json.loads(line)
     assert record["message"] == "Uma mensagem com “aspas” e\nduas linhas"
     assert record["levelname"] == "WARNING" and record["name"] == "community" and "timestamp" in record
+
+
+def served_until_ready(process, port):
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
+                return
+        except OSError:
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.2)
+
+
+@pytest.mark.parametrize(("pool", "worker", "workers"), [("pages", "gthread", 2), ("sockets", "gevent", 1)])
+def test_each_pool_runs_its_own_kind_of_worker(tmp_path, pool, worker, workers):
+    env = production_env(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", POOL=pool)
+    flask_command("db", "upgrade", env=env)
+    port = free_port()
+    process = start_gunicorn(env, port)
+    try:
+        served_until_ready(process, port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/threads/", timeout=10) as response:
+            assert response.status == 200
+    finally:
+        process.terminate()
+        _out, err = process.communicate(timeout=30)
+    messages = [json.loads(line)["message"] for line in err.splitlines() if line.startswith("{")]
+    assert any(message.endswith(f"Using worker: {worker}") for message in messages), messages
+    assert sum(message.startswith("Booting worker") for message in messages) == workers, messages
+
+
+def test_a_pool_must_be_pages_or_sockets(tmp_path):
+    env = production_env(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", POOL="everything")
+    assert "POOL is sockets or pages" in refused_start(env)
+
+
+@pytest.mark.redis
+def test_serve_prod_starts_the_page_pool_and_the_socket_pool(tmp_path):
+    url = require_redis()
+    pages, sockets = free_port(), free_port()
+    env = production_env(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'x.db'}",
+        SOCKETIO_MESSAGE_QUEUE=url,
+        RATELIMIT_STORAGE_URI=url,
+        PAGE_CACHE_URL=url,
+        SOCKETIO_CHANNEL=f"comunidade-serve-prod-{time.time_ns()}",
+        PAGES_PORT=pages,
+        SOCKETS_PORT=sockets,
+        SOCKET_WORKERS=1,
+    )
+    process = subprocess.Popen(
+        ["deploy/serve-prod.sh"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        for port in (pages, sockets):
+            served_until_ready(process, port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{pages}/threads/", timeout=10) as response:
+            assert response.status == 200 and response.headers["ETag"]
+        handshake = f"http://127.0.0.1:{sockets}/socket.io/?EIO=4&transport=polling"
+        with urllib.request.urlopen(handshake, timeout=10) as response:
+            assert response.read().startswith(b"0{"), "an Engine.IO handshake"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        _out, err = process.communicate(timeout=60)
+    assert "Using worker: gthread" in err and "Using worker: gevent" in err

@@ -1,30 +1,34 @@
-"""Sending a room's events to its sockets, several in one message when they come fast.
+"""Sending a room's events to its sockets: each at once, several in one message only while the room is behind.
 
-A busy room cannot cost one WebSocket frame per event per person: five hundred people chatting make a hundred
-events a second, fifty thousand frames, more than a server process can write or a phone should read. So each
-process sends a session's events at most once every LIVE_BATCH_SECONDS: the first event after a quiet moment goes
-out at once, and those that follow within the interval wait and go out together, as the arguments of one `event`
-(`socket.on("event", (...events) => ...)`). A quiet room sees no delay; a busy one sees at most the interval.
+A room's event goes out as soon as it is stored, alone in its `event` message. While that send is still being
+written to the room's sockets, the events that come meanwhile wait, and once it is written they all leave together,
+as the arguments of one `event` (`socket.on("event", (...events) => ...)`). So a quiet room pays nothing (no timer,
+no waiting), and a busy one sends one message per person for everything that came during the last write instead of
+one per event: the room catches up by itself, whatever its pace.
 
-Events are handed over under the room's lock, in `seq` order, and leave in that order. Most events look the same
-to everyone and go to the whole room; when a batch holds one that the host sees differently (an anonymous question,
-a running poll), the host's part of the room and the others each get their own view of the batch.
+"Written" means that the sockets' writers (one task per socket, see engine.io) had their turn after the send. Under
+gevent (production) the room's sender then waits until the process has nothing else ready to run: in a quiet room
+that is at once (a fraction of a millisecond), while in a process that is behind (chats coming faster than it
+writes them) the events that arrive meanwhile pile up and go together; so that a process that is never idle still
+sends, it waits BEHIND_MAX_SECONDS at most. Elsewhere (threading, tests) it yields once. Events are handed over under
+the room's lock, in `seq` order, and leave in that order. Most events look the same to everyone and go to the whole
+room; when a message holds one that the host sees differently (an anonymous question, a running poll), the host's
+part of the room and the others each get their own view of it.
+
+A broadcast is encoded once for all the room's sockets (python-socketio builds one packet per emit to a room), and
+the sockets do not compress it each on their own (see community/core/websocket.py).
 """
 
-import math
 import threading
-import time
-
-from flask import current_app
 
 from community.extensions import socketio
 
 NAMESPACE = "/live"
+BEHIND_MAX_SECONDS = 0.1  # the longest a room's events wait for a busy process to catch up
 
 _guard = threading.Lock()
-_pending = {}  # session id -> [(host's view, others' view)], in seq order
-_last_sent = {}  # session id -> time.monotonic() of its last send
-_scheduled = {}  # session id -> the token of the send waiting for its moment
+_pending = {}  # session id -> [(host's view, others' view)] waiting for the room's send in flight, in seq order
+_writing = set()  # sessions whose last send is still being written
 
 
 def room(session_id, part=None):
@@ -39,53 +43,66 @@ def room_session_id(name):
     return int(number) if prefix == "live" and number.isdigit() else None
 
 
-def send(session_id, host_view, audience_view=None):
-    """Send one event to the session's room, now or with the next batch. Call it in `seq` order (under the room's
-    lock); `audience_view` is what the others see when it differs from the host's."""
-    interval = current_app.config["LIVE_BATCH_SECONDS"]
+def send(session_id, views):
+    """Send events to the session's room: at once, or with the others that wait while its last send is written.
+
+    `views` is a list of (host's view, others' view or None when it is the same), in `seq` order; call it in that
+    order (under the room's lock). Events stored together (a batch of chats that waited for the room) go together.
+    """
+    views = [(host, host if audience is None else audience) for host, audience in views]
+    if not views:
+        return
     with _guard:
-        _pending.setdefault(session_id, []).append((host_view, host_view if audience_view is None else audience_view))
-        if session_id in _scheduled:
+        if session_id in _writing:
+            _pending.setdefault(session_id, []).extend(views)
             return
-        wait = _last_sent.get(session_id, -math.inf) + interval - time.monotonic()
-        if wait <= 0:
-            _send_pending(session_id)
-            return
-        token = _scheduled[session_id] = object()
-    socketio.start_background_task(_send_later, session_id, wait, token)
+        _writing.add(session_id)
+        _emit(session_id, views)
+    socketio.start_background_task(_after_writes, session_id)
 
 
 def flush(session_id):
-    """Send what waits for the session now: before sockets are closed, so that they hear why."""
+    """Send what waits for the session now: before a socket joins (the log gives it those) or sockets are closed
+    (so that they hear why)."""
     with _guard:
-        _scheduled.pop(session_id, None)  # the send waiting for its moment has nothing left to do
-        if _pending.get(session_id):
-            _send_pending(session_id)
+        views = _pending.pop(session_id, None)
+        if views:
+            _emit(session_id, views)
 
 
 def reset():
-    """Forget every room's waiting events and sends: a new app starts from a clean slate (tests make many)."""
+    """Forget every room's waiting events: a new app starts from a clean slate (tests make many)."""
     with _guard:
         _pending.clear()
-        _last_sent.clear()
-        _scheduled.clear()
+        _writing.clear()
 
 
-def _send_later(session_id, wait, token):
-    socketio.sleep(wait)
-    with _guard:
-        if _scheduled.get(session_id) is not token:  # sent already (flush), or forgotten (reset)
-            return
-        del _scheduled[session_id]
-        _send_pending(session_id)
-
-
-def _send_pending(session_id):
-    """Emit what waits for the session (holding _guard, so that batches leave in order)."""
-    views = _pending.pop(session_id, [])
-    _last_sent[session_id] = time.monotonic()
-    if not views:
+def wait_for_writes():
+    """Give the sockets' writers their turn: under gevent, until the process has nothing else ready to run (or
+    BEHIND_MAX_SECONDS); else yield once."""
+    if socketio.async_mode != "gevent":
+        socketio.sleep(0)
         return
+    import gevent  # only where gevent runs the server
+
+    with gevent.Timeout(BEHIND_MAX_SECONDS, False):
+        gevent.idle()
+
+
+def _after_writes(session_id):
+    """Once the last send is written, send what came meanwhile, together; stop when nothing did."""
+    while True:
+        wait_for_writes()
+        with _guard:
+            views = _pending.pop(session_id, None)
+            if not views:
+                _writing.discard(session_id)
+                return
+            _emit(session_id, views)
+
+
+def _emit(session_id, views):
+    """Emit events to the room (holding _guard, so that messages leave in order)."""
     host = tuple(host_view for host_view, _audience_view in views)
     if all(audience_view is host_view for host_view, audience_view in views):
         socketio.emit("event", host, to=room(session_id), namespace=NAMESPACE)

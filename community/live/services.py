@@ -697,8 +697,7 @@ def room_change(live):
 
         yield record
         db.session.commit()
-        for event, actor_data in recorded:
-            _broadcast(live.id, event, actor_data)
+        _broadcast(live.id, recorded)
 
 
 def _append(session_id, type, entries, conditions):
@@ -766,9 +765,19 @@ def _append(session_id, type, entries, conditions):
     return events
 
 
-def _broadcast(session_id, event, actor_data):
-    audience_view = event_view(event, actor_data, False) if _needs_two_views(event) else None
-    broadcast.send(session_id, event_view(event, actor_data, True), audience_view)
+def _broadcast(session_id, recorded):
+    """Send stored events, [(event, actor as person_json)] in seq order, to the room (together: they were stored
+    together)."""
+    broadcast.send(
+        session_id,
+        [
+            (
+                event_view(event, actor_data, True),
+                event_view(event, actor_data, False) if _needs_two_views(event) else None,
+            )
+            for event, actor_data in recorded
+        ],
+    )
 
 
 def events_after(live, viewer, after_seq=0, limit=None):
@@ -1073,7 +1082,7 @@ def _store_allowed_chats(session_id, batch):
             writing, events = [], []
     for c, event in zip(writing, events, strict=True):
         c.event = event
-        _broadcast(session_id, event, c.actor_data)
+    _broadcast(session_id, [(c.event, c.actor_data) for c in writing])
 
 
 def _chat_entries(chats):

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from community.cities.services import city_choices
+from community.core import page_cache
 from community.core.forms import EmptyForm, show_errors
 from community.core.pagination import page_args
 from community.core.permissions import public, signed_in, staff_required
@@ -58,6 +59,7 @@ def list_filters():
 
 @bp.route("/")
 @public
+@page_cache.cached_for_visitors(lambda: page_cache.LIST)
 def index():
     filters = list_filters()
     page, per_page = page_args(default_per_page=20)
@@ -96,6 +98,7 @@ def create():
 
 @bp.route("/<int:thread_id>")
 @public
+@page_cache.cached_for_visitors(lambda thread_id: f"thread:{thread_id}")
 def show(thread_id):
     viewable_thread(thread_id)
     thread, question, answers, comments, my_votes = services.load_thread_page(thread_id, current_user)

@@ -16,6 +16,7 @@ from slugify import slugify
 
 from community.auth.models import User
 from community.cities.models import City
+from community.core import page_cache
 from community.core.errors import InputError, NotAllowed
 from community.core.markdown import mentioned_handles
 from community.core.markdown import render as render_markdown
@@ -213,7 +214,7 @@ def create_thread(author, title, body, practice_area, criteria=(), tags=(), visi
     db.session.add(Subscription(user_id=author.id, thread_id=thread.id, level=FollowLevel.WATCHING))
     _notify_mentions(thread, question, author, mentioned, already=set())
     _index(thread, question)
-    db.session.commit()
+    _commit(thread)
     return thread
 
 
@@ -232,7 +233,7 @@ def edit_thread(thread, editor, title, body, practice_area, criteria=(), tags=()
     search.update_group(_group(thread), areas=[area.code], members_only=visibility == Visibility.MEMBERS)
     if retitled:
         search.retitle_group(_group(thread), "post", title)
-    db.session.commit()
+    _commit(thread)
     _broadcast(thread, "edited", thread.question)
     return thread
 
@@ -263,7 +264,7 @@ def add_post(thread, author, body, parent=None):
     _notify_mentions(thread, post, author, mentioned, already=notified)
     _subscribe(author.id, thread.id, FollowLevel.WATCHING, only_if_new=True)
     _index(thread, post)
-    db.session.commit()
+    _commit(thread)
     _broadcast(thread, "post", post)
     return post
 
@@ -277,7 +278,7 @@ def edit_post(post, editor, body):
         raise NotAllowed(_l("This thread is locked; only moderators can reply."))
     _revise(post, editor, clean_body(body))
     _index(thread, post)
-    db.session.commit()
+    _commit(thread)
     _broadcast(thread, "edited", post)
     return post
 
@@ -317,7 +318,7 @@ def delete_post(post, user):
     post_id = post.id
     db.session.delete(post)
     search.remove_document("post", post_id)
-    db.session.commit()
+    _commit(thread)
     _broadcast(thread, "deleted", None, post_id=post_id)
 
 
@@ -335,7 +336,7 @@ def toggle_vote(post, user):
     post.score = Post.score + delta
     if post.kind == PostKind.QUESTION:
         post.thread.score = Thread.score + delta
-    db.session.commit()
+    _commit(post.thread)
     _broadcast(post.thread, "vote", post)
     return delta > 0, post.score
 
@@ -351,7 +352,7 @@ def toggle_accept(post, user):
     thread.accepted_post_id = post.id if accepted else None
     if accepted:
         _notify(post.author_id, "accepted", user, thread, post)
-    db.session.commit()
+    _commit(thread)
     _broadcast(thread, "accepted", post if accepted else None)
     return accepted
 
@@ -390,6 +391,13 @@ def flag_post(post, user, reason):
     return flag
 
 
+def _commit(thread):
+    """Commit a write that changes what the thread's page and the lists show, and drop their cached copies."""
+    thread_id = thread.id
+    db.session.commit()
+    page_cache.changed(thread_id)
+
+
 # Moderation: every action is logged with who and when.
 
 
@@ -422,7 +430,7 @@ def set_hidden(post, moderator, hidden):
         _resolve_flags(post, moderator)
     _index(post.thread, post)
     _log(moderator, "hide" if hidden else "unhide", post.thread, post)
-    db.session.commit()
+    _commit(post.thread)
     _broadcast(post.thread, "edited", post)
 
 
@@ -430,21 +438,21 @@ def dismiss_flags(post, moderator):
     _moderator(moderator)
     _resolve_flags(post, moderator)
     _log(moderator, "dismiss_flags", post.thread, post)
-    db.session.commit()
+    _commit(post.thread)
 
 
 def set_locked(thread, moderator, locked):
     _moderator(moderator)
     thread.locked = bool(locked)
     _log(moderator, "lock" if locked else "unlock", thread)
-    db.session.commit()
+    _commit(thread)
 
 
 def set_pinned(thread, moderator, pinned):
     _moderator(moderator)
     thread.pinned = bool(pinned)
     _log(moderator, "pin" if pinned else "unpin", thread)
-    db.session.commit()
+    _commit(thread)
 
 
 def move_thread(thread, moderator, practice_area):
@@ -456,7 +464,7 @@ def move_thread(thread, moderator, practice_area):
     thread.practice_area = area
     search.update_group(_group(thread), areas=[area.code])
     _log(moderator, "move", thread, detail=detail)
-    db.session.commit()
+    _commit(thread)
 
 
 # The search index: the question (as the thread) and each answer or comment, unless hidden.

@@ -1,10 +1,10 @@
-"""Redis stops for 30 seconds under two server processes: pages keep serving, room events are stored meanwhile, and
+"""Redis stops for 30 seconds under the production pools: pages keep serving, room events are stored meanwhile, and
 every client has every event, once and in order, within seconds of Redis coming back.
 
-The test runs a redis-server of its own (the shared one is never stopped) and two gunicorn processes with the deploy
-settings on it. Its room clients do what the page (static/js/live.js) does: apply events in seq order, hold back
-after a gap, and ask for the missing ones with `join` {after_seq} when a gap stays or `sync` says the room went
-further.
+The test runs a redis-server of its own (the shared one is never stopped) and, with the deploy settings on it, two
+socket processes (POOL=sockets) and a page process (POOL=pages, two gthread workers, its page cache on that Redis).
+Its room clients do what the page (static/js/live.js) does: apply events in seq order, hold back after a gap, and
+ask for the missing ones with `join` {after_seq} when a gap stays or `sync` says the room went further.
 """
 
 import shutil
@@ -126,18 +126,22 @@ def test_a_redis_outage_keeps_pages_serving_and_every_room_event_reaches_every_c
     register(app, session_id, ana.id, bea.id)
     host_token, ana_token, bea_token = api_tokens(app, host, ana, bea)
     database = app.config["SQLALCHEMY_DATABASE_URI"]
-    for folder in ("redis", "a", "b"):
+    for folder in ("redis", "a", "b", "pages"):
         (tmp_path / folder).mkdir()
     with private_redis(tmp_path / "redis") as queue:
         settings = {
             "SOCKETIO_MESSAGE_QUEUE": f"{queue.url}/0",
             "RATELIMIT_STORAGE_URI": f"{queue.url}/1",
             "SOCKETIO_CHANNEL": f"comunidade-outage-{time.time_ns()}",
+            "PAGE_CACHE_URL": f"{queue.url}/2",
         }
+        sockets = {**settings, "POOL": "sockets"}
         with (
-            running_gunicorn(production_env(tmp_path / "a", database, **settings)) as (first, _first_process),
-            running_gunicorn(production_env(tmp_path / "b", database, **settings)) as (second, _second_process),
+            running_gunicorn(production_env(tmp_path / "a", database, **sockets)) as (first, _first_process),
+            running_gunicorn(production_env(tmp_path / "b", database, **sockets)) as (second, _second_process),
+            running_gunicorn(production_env(tmp_path / "pages", database, **settings, POOL="pages")) as (pages_at, _),
         ):
+            assert status(f"{pages_at}/threads/") == 200  # cached in Redis
             pages = {
                 "host on a": Page(first, host_token, session_id),
                 "ana on b": Page(second, ana_token, session_id),
@@ -169,7 +173,8 @@ def test_a_redis_outage_keeps_pages_serving_and_every_room_event_reaches_every_c
                     answered_in.append(time.monotonic() - asked_at)
                     assert answer["ok"], answer  # stored and acknowledged, not a server_error
                     sent.append((answer["seq"], f"{name} durante {n}"))
-                    assert status(f"{base}/threads/") == 200
+                    assert status(f"{pages_at}/threads/") == 200, "the page pool serves without its cache"
+                    assert status(f"{pages_at}/readyz") == 503
                     assert status(f"{base}/healthz") == 200
                     assert status(f"{base}/readyz") == 503
                     n += 1

@@ -21,7 +21,8 @@ def test_clients_of_a_killed_worker_reconnect_elsewhere_and_replay_exactly_what_
     session_id = schedule(app, host.id)
     register(app, session_id, ana.id)
     host_token, ana_token = api_tokens(app, host, ana)
-    settings = {"SOCKETIO_MESSAGE_QUEUE": url, "SOCKETIO_CHANNEL": f"comunidade-fault-{time.time_ns()}"}
+    channel = f"comunidade-fault-{time.time_ns()}"
+    settings = {"SOCKETIO_MESSAGE_QUEUE": url, "SOCKETIO_CHANNEL": channel, "POOL": "sockets"}
     database = app.config["SQLALCHEMY_DATABASE_URI"]
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
