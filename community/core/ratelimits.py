@@ -52,7 +52,7 @@ class SweptMemoryStorage(MemoryStorage):
         if now < self._next_sweep:
             return
         with self._sweep_guard:
-            if now < self._next_sweep or self.timer.is_alive():
+            if now < self._next_sweep:
                 return
             self._next_sweep = now + SWEEP_SECONDS
             self.sweeps += 1
