@@ -49,6 +49,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import importlib
 import itertools
 import json
 import multiprocessing
@@ -74,6 +75,20 @@ import aiohttp
 import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def import_markdown_package():
+    """Import the Markdown package before the app does: while bench/ is on the path (it is for every script run
+    from it, and for their worker processes), its markdown.py would be found instead."""
+    saved = sys.path[:]
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
+    try:
+        importlib.import_module("markdown")
+    finally:
+        sys.path[:] = saved
+
+
+import_markdown_package()
 NAMESPACE = "/live"
 PASSWORD = "correct horse battery"  # noqa: S105 (made-up people on a throwaway database)
 HASH_METHOD = "pbkdf2:sha256:1000"  # only API tokens are used; a cheap hash makes 500 accounts in a second
@@ -637,18 +652,23 @@ def app_environment(database_url, workdir):
     }
 
 
+def database_settings(env):
+    """The app's database for this run: config.py read DATABASE_URL once, when the first run imported it."""
+    return {"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)}
+
+
 def prepare_app_database(env, participants):
     """The schema and the framework through the flask commands, then the accounts and their tokens in Python."""
     flask = str(Path(sys.executable).parent / "flask")
     for command in (["db", "upgrade"], ["framework", "load"]):
         subprocess.run([flask, *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
-    os.environ.update({key: env[key] for key in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "INSTANCE_PATH")})
+    os.environ.update({key: env[key] for key in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "INSTANCE_PATH", "SITE_URL")})
     sys.path.insert(0, str(ROOT))
     from community import create_app
     from community.auth import services
     from community.extensions import db
 
-    app = create_app("production", {"PASSWORD_HASH_METHOD": HASH_METHOD})
+    app = create_app("production", {"PASSWORD_HASH_METHOD": HASH_METHOD, **database_settings(env)})
     with app.app_context():
         host = services.create_user("host@bench.example.org", "Bench Host", PASSWORD, role="mentor")
         people = [

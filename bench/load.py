@@ -523,6 +523,7 @@ def make_thread(env, replies):
     from community.threads import services as threads
 
     settings = {"PASSWORD_HASH_METHOD": live.HASH_METHOD, "PAGE_CACHE_SECONDS": 0, "SITE_URL": "http://127.0.0.1"}
+    settings.update(live.database_settings(env))
     app = create_app("production", settings)
     with app.app_context():
         people = db.session.scalars(sa_select_users(User).limit(replies + 1)).all()

@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.remove(str(Path(__file__).resolve().parent))  # bench/, whose markdown.py would hide Markdown
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, when run as bench/search.py
 
 import sqlalchemy as sa

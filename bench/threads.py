@@ -42,6 +42,7 @@ from http.client import HTTPConnection
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+sys.path.remove(str(Path(__file__).resolve().parent))  # bench/, whose markdown.py would hide Markdown
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, when run as bench/threads.py
 
 import sqlalchemy as sa
