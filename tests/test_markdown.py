@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from community.core import markdown
-from community.core.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render
+from community.core.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, MARKUP, MARKUP_MAX, render
 
 CORPUS = Path(__file__).with_name("xss_corpus.txt")
 
@@ -260,10 +260,33 @@ def test_a_long_body_renders():
         "```\nif a < b: pass\n```\n\n"
         "> quoted {{7*7}} <img src=x onerror=alert(1)>\n\n"
     )
-    body = (section * (50_000 // len(section) + 1))[:50_000]
-    assert len(body) == 50_000
+    body = section * 60  # 12,360 characters with 3,780 pieces of markup: under MARKUP_MAX
     html = render(body)
-    assert html.count("<h2>Section</h2>") >= 50_000 // len(section)
+    assert html.count("<h2>Section</h2>") == 60
+    assert html.count("<table>") == 60 and html.count("<blockquote>") == 60
+    assert problems(html) == []
+
+
+def test_a_long_real_text_renders_in_full():
+    paragraph = (
+        "A secretaria publica o **painel de indicadores** todo mês, com os dados abertos no portal "
+        "([ver o portal](https://dados.example.org/painel)) e uma nota sobre o que mudou.\n\n"
+    )
+    body = "".join(f"## Parte {number}\n\n{paragraph * 3}- meta\n- prazo\n\n" for number in range(1, 90))
+    assert len(body) > 45_000
+    html = render(body)
+    assert html.count("<h2>") == 89 and html.count("<strong>painel de indicadores</strong>") == 267
+    assert problems(html) == []
+
+
+def test_text_with_more_markup_than_the_budget_is_shown_as_written():
+    section = "## Section\n\nSome *text* and <img src=x onerror=alert(1)>\n| a | b |\n\n"
+    body = (section * (50_000 // len(section) + 1))[:50_000]
+    assert len(MARKUP.findall(body)) > MARKUP_MAX
+    html = render(body)
+    assert "<h2>" not in html and "<em>" not in html and "<img" not in html
+    assert html.startswith("<p>## Section</p><p>Some *text* and &lt;img src=x onerror=alert(1)&gt;<br>| a | b |</p>")
+    assert text_of(html).count("## Section") == body.count("## Section")
     assert problems(html) == []
 
 
@@ -275,7 +298,7 @@ def test_a_long_body_renders():
         "[a](" * 12_500,
         "![" * 25_000,
         "> " * 25_000,
-        "[x] " * 12_000 + "[ok](https://x.org)",
+        "[x] " * 1_500 + "[ok](https://x.org)",  # under MARKUP_MAX: the link is still one
     ],
     ids=["brackets", "spaced-brackets", "open-links", "open-images", "deep-quotes", "many-references"],
 )

@@ -50,6 +50,13 @@ FENCE = re.compile(r"^[ \t]{0,3}(?:`{3,}|~{3,})")
 QUOTE_DEPTH_MAX = 8
 DEEP_QUOTE = re.compile(rf"^((?:[ \t]*>){{{QUOTE_DEPTH_MAX}}})(?:[ \t]*>)+", flags=re.MULTILINE)
 ALLOWED_CLASSES = {"a": {"mention"}}
+# What Python-Markdown spends its time on: markup characters, lines and indentation (each of its passes walks them,
+# and some walk them again per nesting level or per placeholder). Measured with bench/markdown.py, a text with this
+# many renders in well under 100 ms whatever they are, while a long real text (a 50,000-character case write-up with
+# headings, lists, tables and links) has about 2,000. A text with more is shown as written, escaped, its paragraphs
+# and line breaks kept: nobody writes 4,000 pieces of markup in one post, and rendering them could take seconds.
+MARKUP_MAX = 4_000
+MARKUP = re.compile(r"[*_`\[\]<>&\\|!#=:~\n-]|    |\t")
 
 # @handle, not inside a word or an e-mail address.
 MENTION = r"(?<![\w@.])@([a-z0-9_]{3,30})\b"
@@ -121,11 +128,14 @@ def _defused(text):
     return "".join(pieces)
 
 
-def render(text, mentions=None):
-    """Return safe HTML for the Markdown `text`: no scripts, no event attributes, no javascript:/data: links.
+def _as_written(text):
+    """The text escaped, as paragraphs with their line breaks: the same on the page whatever its markup."""
+    paragraphs = re.split(r"\n[ \t]*\n", text.strip("\n"))
+    lines = (part.split("\n") for part in paragraphs if part.strip())
+    return "".join("<p>" + "<br>".join(map(escape, part)) + "</p>" for part in lines)
 
-    `mentions` maps the handles of real people to their page, so that those @handles become links.
-    """
+
+def _markdown(text, mentions):
     renderer = md.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
     # Raw HTML blocks go through html.parser, which rescans the rest of the text from every unclosed tag:
     # "<a " * 16000 took 16 s. Without this step raw tags are still read inline, one at a time, and the
@@ -133,13 +143,23 @@ def render(text, mentions=None):
     renderer.preprocessors.deregister("html_block")
     if mentions:
         renderer.inlinePatterns.register(_MentionLinks(mentions), "mention", 175)
-    text = (text or "").replace(LITERAL_BRACKET, "").replace(LITERAL_COLON, "")
     try:
         html = renderer.convert(_defused(text))
     except RecursionError:
         # Some other nesting deeper than Python allows: the text is shown as it was written, never a 500.
-        html = "".join(f"<p>{escape(part)}</p>" for part in text.split("\n\n") if part.strip())
-    html = html.replace(LITERAL_BRACKET, "[").replace(LITERAL_COLON, ":")
+        return _as_written(text)
+    return html.replace(LITERAL_BRACKET, "[").replace(LITERAL_COLON, ":")
+
+
+def render(text, mentions=None):
+    """Return safe HTML for the Markdown `text`: no scripts, no event attributes, no javascript:/data: links.
+
+    `mentions` maps the handles of real people to their page, so that those @handles become links. A text with
+    more than MARKUP_MAX pieces of markup is shown as written.
+    """
+    text = (text or "").replace(LITERAL_BRACKET, "").replace(LITERAL_COLON, "")
+    markup = sum(1 for _piece in MARKUP.finditer(text))
+    html = _as_written(text) if markup > MARKUP_MAX else _markdown(text, mentions)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
