@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from community.api import bp, json_body, validation_error
 from community.api.openapi import add_paths
-from community.core.markdown import render
+from community.core.markdown import render, shown_as_written
 from community.core.permissions import signed_in
 
 PREVIEW_MAX = 50_000
@@ -19,6 +19,9 @@ def preview():
         return validation_error({"body": _("Send the text to preview as a string.")})
     if len(body) > PREVIEW_MAX:
         return validation_error({"body": _("Use at most %(max)s characters.", max=format_number(PREVIEW_MAX))})
+    if shown_as_written(body):
+        note = _("This text has more formatting than we can show: it will appear as written, without formatting.")
+        return {"html": render(body), "note": note}
     return {"html": render(body)}
 
 
@@ -45,7 +48,18 @@ add_paths(
                         "description": "The sanitised HTML",
                         "content": {
                             "application/json": {
-                                "schema": {"type": "object", "properties": {"html": {"type": "string"}}}
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["html"],
+                                    "properties": {
+                                        "html": {"type": "string"},
+                                        "note": {
+                                            "type": "string",
+                                            "description": "Said when the text has so much markup that it is "
+                                            "shown as written, without formatting",
+                                        },
+                                    },
+                                }
                             }
                         },
                     },

@@ -151,6 +151,11 @@ def _markdown(text, mentions):
     return html.replace(LITERAL_BRACKET, "[").replace(LITERAL_COLON, ":")
 
 
+def shown_as_written(text):
+    """Whether `text` has more markup than MARKUP_MAX, so that render shows it as written."""
+    return sum(1 for _piece in MARKUP.finditer(text or "")) > MARKUP_MAX
+
+
 def render(text, mentions=None):
     """Return safe HTML for the Markdown `text`: no scripts, no event attributes, no javascript:/data: links.
 
@@ -158,8 +163,7 @@ def render(text, mentions=None):
     more than MARKUP_MAX pieces of markup is shown as written.
     """
     text = (text or "").replace(LITERAL_BRACKET, "").replace(LITERAL_COLON, "")
-    markup = sum(1 for _piece in MARKUP.finditer(text))
-    html = _as_written(text) if markup > MARKUP_MAX else _markdown(text, mentions)
+    html = _as_written(text) if shown_as_written(text) else _markdown(text, mentions)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

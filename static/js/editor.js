@@ -49,7 +49,7 @@ async function fetchPreview(text, signal) {
     failure.userMessage = previewErrorMessage(data);
     throw failure;
   }
-  return data.html;
+  return data;
 }
 
 function makeButton(label, pressed) {
@@ -113,13 +113,19 @@ function enhanceMarkdown(textarea, editable) {
     controller = new AbortController();
     const mine = controller;
     try {
-      const html = await fetchPreview(text, mine.signal);
+      const data = await fetchPreview(text, mine.signal);
       if (mine !== controller) return;
       // The server renders and sanitises the Markdown with the same allowlist as a saved post.
       const content = document.createElement("div");
       content.className = "prose";
-      content.innerHTML = html;
+      content.innerHTML = data.html;
       preview.replaceChildren(content);
+      if (typeof data.note === "string") {
+        const note = document.createElement("p");
+        note.className = "md-preview-note";
+        note.textContent = data.note;
+        preview.prepend(note);
+      }
     } catch (error) {
       if (mine !== controller || error.name === "AbortError") return;
       showMessage(error.userMessage || t("i18nPreviewError"), "md-preview-error");

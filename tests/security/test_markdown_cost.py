@@ -50,3 +50,15 @@ def test_the_preview_answers_pathological_text(client, auth, make, text):
     response = client.post("/api/v1/preview", json={"body": text})
     assert response.status_code == 200
     assert problems(response.get_json()["html"]) == []
+
+
+def test_the_preview_says_when_a_text_is_shown_as_written(client, auth, make):
+    auth.login(make.user())
+    heavy = "*a* " * 2_100  # 4,200 pieces of markup
+    response = client.post("/api/v1/preview", json={"body": heavy}, headers={"Accept-Language": "pt-BR"})
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["html"].startswith("<p>*a* *a*") and "<em>" not in data["html"]
+    assert "sem formatação" in data["note"]
+    ordinary = client.post("/api/v1/preview", json={"body": "*a* " * 500}).get_json()
+    assert ordinary["html"].count("<em>a</em>") == 500 and "note" not in ordinary
