@@ -26,13 +26,23 @@ def _database_url(url):
     return url
 
 
+def _engine_options():
+    # How many connections a process keeps, and may open beyond them when busy: SQLAlchemy's 5 + 10 unless set. A
+    # socket process serves hundreds of people's events at once, so deploy/gunicorn.conf.py gives it more.
+    options = {"pool_pre_ping": True}
+    for option, name in (("pool_size", "DATABASE_POOL_SIZE"), ("max_overflow", "DATABASE_MAX_OVERFLOW")):
+        if os.environ.get(name):
+            options[option] = int(os.environ[name])
+    return options
+
+
 class Config:
     # Unset in development: create_app keeps a random key in instance/. Production refuses to start without it.
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = _database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'comunidade.db'}")
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = _engine_options()
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 12 * 1024 * 1024))
     # Uploaded files live here, outside static/, under generated names; each is sent only to those allowed.
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))

@@ -29,7 +29,14 @@ if POOL == "pages":
 else:
     workers = 1
     worker_class = "gevent"
-    raw_env = ["SOCKETIO_ASYNC_MODE=gevent"]
+    # Hundreds of sockets' events share the process's database connections: 20 + 10 instead of 5 + 10, which ran
+    # out under a busy room (bench/load.py). Two socket processes and two page workers use at most 90 of
+    # PostgreSQL's default 100.
+    raw_env = [
+        "SOCKETIO_ASYNC_MODE=gevent",
+        f"DATABASE_POOL_SIZE={os.environ.get('DATABASE_POOL_SIZE', '20')}",
+        f"DATABASE_MAX_OVERFLOW={os.environ.get('DATABASE_MAX_OVERFLOW', '10')}",
+    ]
     # Gunicorn's default of 1,000 simultaneous connections would refuse further clients silently.
     worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "4000"))
 timeout = 60

@@ -2,6 +2,7 @@
 
 import json
 import os
+import runpy
 import signal
 import subprocess
 import time
@@ -152,3 +153,24 @@ def test_serve_prod_starts_the_page_pool_and_the_socket_pool(tmp_path):
         os.killpg(process.pid, signal.SIGTERM)
         _out, err = process.communicate(timeout=60)
     assert "Using worker: gthread" in err and "Using worker: gevent" in err
+
+
+def test_the_database_pool_takes_its_size_from_the_environment(monkeypatch):
+    import config
+
+    monkeypatch.delenv("DATABASE_POOL_SIZE", raising=False)
+    monkeypatch.delenv("DATABASE_MAX_OVERFLOW", raising=False)
+    assert config._engine_options() == {"pool_pre_ping": True}
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "20")
+    monkeypatch.setenv("DATABASE_MAX_OVERFLOW", "10")
+    assert config._engine_options() == {"pool_pre_ping": True, "pool_size": 20, "max_overflow": 10}
+
+
+def test_socket_processes_get_a_larger_database_pool(monkeypatch):
+    monkeypatch.delenv("DATABASE_POOL_SIZE", raising=False)
+    monkeypatch.setenv("POOL", "sockets")
+    settings = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert "DATABASE_POOL_SIZE=20" in settings["raw_env"] and "DATABASE_MAX_OVERFLOW=10" in settings["raw_env"]
+    monkeypatch.setenv("POOL", "pages")
+    settings = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert not any(entry.startswith("DATABASE_POOL_SIZE") for entry in settings["raw_env"])
