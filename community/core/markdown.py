@@ -163,9 +163,10 @@ def render(text, mentions=None):
     more than MARKUP_MAX pieces of markup is shown as written.
     """
     text = (text or "").replace(LITERAL_BRACKET, "").replace(LITERAL_COLON, "")
-    html = _as_written(text) if shown_as_written(text) else _markdown(text, mentions)
+    if shown_as_written(text):
+        return _as_written(text)  # every character escaped: nothing for the sanitiser to do
     return nh3.clean(
-        html,
+        _markdown(text, mentions),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         allowed_classes=ALLOWED_CLASSES,
