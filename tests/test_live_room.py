@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from community.auth import services as accounts
 from community.auth.models import User
 from community.core.models import utcnow
-from community.extensions import db
+from community.extensions import db, socketio
 from community.live import broadcast, services
 from community.live.events import heartbeat, resync_rooms
 from community.live.models import (
@@ -448,6 +448,61 @@ def test_events_that_come_while_the_last_send_is_written_go_together_in_order(ap
     # A reconnecting page still gets each of them once from the log.
     replay = ack(room.connect("beto"), "join", room.id, after_seq=first - 1)
     assert [e["seq"] for e in replay["events"]] == [first, second, third, fourth]
+
+
+def test_events_wait_while_the_room_s_sockets_have_not_taken_the_last_send(app, room, monkeypatch):
+    host, ana, beto = room.started()
+    time.sleep(0.05)  # the sends so far were written
+    slow = threading.Event()
+    monkeypatch.setattr(broadcast, "sockets_behind", lambda session_id: not slow.is_set())
+    first = ack(ana, "chat", room.id, text="um")["seq"]
+    second = ack(beto, "chat", room.id, text="dois")["seq"]
+    third = ack(ana, "chat", room.id, text="três")["seq"]
+    for sio in (host, ana, beto):
+        assert [[e["seq"] for e in batch] for batch in batches(sio)] == [[first]], "the first goes at once"
+    slow.set()  # the sockets took it (or BEHIND_MAX_SECONDS passed): what came meanwhile goes together
+    time.sleep(0.2)
+    for sio in (host, ana, beto):
+        assert [[e["seq"] for e in batch] for batch in batches(sio)] == [[second, third]]
+
+
+def test_events_wait_no_longer_than_behind_max_seconds(app, room, monkeypatch):
+    host, ana, beto = room.started()
+    time.sleep(0.05)  # the sends so far were written
+    monkeypatch.setattr(broadcast, "sockets_behind", lambda session_id: True)  # a room that never catches up
+    first = ack(ana, "chat", room.id, text="um")["seq"]
+    second = ack(beto, "chat", room.id, text="dois")["seq"]
+    time.sleep(broadcast.BEHIND_MAX_SECONDS + 0.2)
+    assert [[e["seq"] for e in batch] for batch in batches(host)] == [[first], [second]]
+
+
+class _Queue:
+    def __init__(self):
+        self.waiting = False
+
+    def empty(self):
+        return not self.waiting
+
+
+class _Socket:
+    def __init__(self):
+        self.queue = _Queue()
+
+
+def test_a_room_is_behind_while_a_tenth_of_its_sockets_here_have_messages_waiting(app, monkeypatch):
+    server = socketio.server
+    members = {f"sid{number}": f"eio{number}" for number in range(20)}
+    sockets = {eio_sid: _Socket() for eio_sid in members.values()}
+    monkeypatch.setitem(server.manager.rooms, NAMESPACE, {broadcast.room(7): members})
+    monkeypatch.setattr(server.eio, "sockets", sockets)
+    assert not broadcast.sockets_behind(7)
+    sockets["eio0"].queue.waiting = True
+    assert not broadcast.sockets_behind(7), "one slow connection in twenty does not hold up the room"
+    sockets["eio1"].queue.waiting = True
+    assert broadcast.sockets_behind(7)
+    del sockets["eio1"]  # a socket that went away meanwhile
+    assert not broadcast.sockets_behind(7)
+    assert not broadcast.sockets_behind(8), "a room with no sockets here"
 
 
 def test_events_stored_together_go_together(app, room):

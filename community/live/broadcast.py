@@ -6,25 +6,32 @@ as the arguments of one `event` (`socket.on("event", (...events) => ...)`). So a
 no waiting), and a busy one sends one message per person for everything that came during the last write instead of
 one per event: the room catches up by itself, whatever its pace.
 
-"Written" means that the sockets' writers (one task per socket, see engine.io) had their turn after the send. Under
-gevent (production) the room's sender then waits until the process has nothing else ready to run: in a quiet room
-that is at once (a fraction of a millisecond), while in a process that is behind (chats coming faster than it
-writes them) the events that arrive meanwhile pile up and go together; so that a process that is never idle still
-sends, it waits BEHIND_MAX_SECONDS at most. Elsewhere (threading, tests) it yields once. Events are handed over under
-the room's lock, in `seq` order, and leave in that order. Most events look the same to everyone and go to the whole
-room; when a message holds one that the host sees differently (an anonymous question, a running poll), the host's
-part of the room and the others each get their own view of it.
+"Written" means that the sockets' writers (one task per socket, see engine.io) had their turn after the send, and
+that most of the room's sockets here have taken what was queued for them. Under gevent (production) the room's sender
+first waits until the process has nothing else ready to run: in a quiet room that is at once (a fraction of a
+millisecond), while in a process that is behind (chats coming faster than it writes them) the events that arrive
+meanwhile pile up and go together. Then, while a tenth of the room's sockets in this process (BEHIND_SHARE) still
+have messages waiting in their queues (their people's connections take them slower than the room speaks: the
+machine or the network is behind, not this process), it waits too. So that a room that is always behind still sends,
+it waits BEHIND_MAX_SECONDS at most in all. Elsewhere (threading, tests) it yields once before looking at the queues.
+
+Events are handed over under the room's lock, in `seq` order, and leave in that order. Most events look the same to
+everyone and go to the whole room; when a message holds one that the host sees differently (an anonymous question, a
+running poll), the host's part of the room and the others each get their own view of it.
 
 A broadcast is encoded once for all the room's sockets (python-socketio builds one packet per emit to a room), and
 the sockets do not compress it each on their own (see community/core/websocket.py).
 """
 
 import threading
+import time
 
 from community.extensions import socketio
 
 NAMESPACE = "/live"
-BEHIND_MAX_SECONDS = 0.1  # the longest a room's events wait for a busy process to catch up
+BEHIND_MAX_SECONDS = 0.1  # the longest a room's events wait for a busy process or its sockets to catch up
+BEHIND_SHARE = 0.1  # the room is behind while this share of its sockets here have messages waiting to be written
+BEHIND_CHECK_SECONDS = 0.005  # how often a room that is behind looks at its sockets' queues again
 
 _guard = threading.Lock()
 _pending = {}  # session id -> [(host's view, others' view)] waiting for the room's send in flight, in seq order
@@ -89,10 +96,29 @@ def wait_for_writes():
         gevent.idle()
 
 
+def sockets_behind(session_id):
+    """Whether at least BEHIND_SHARE of the room's sockets in this process (and at least one) still have messages
+    waiting in their queue to be written."""
+    server = socketio.server
+    here = list(server.manager.rooms.get(NAMESPACE, {}).get(room(session_id), {}).values())
+    if not here:
+        return False
+    sockets = server.eio.sockets
+    waiting = sum(1 for eio_sid in here if (socket := sockets.get(eio_sid)) is not None and not socket.queue.empty())
+    return waiting >= max(1, len(here) * BEHIND_SHARE)
+
+
+def _wait_until_written(session_id):
+    deadline = time.monotonic() + BEHIND_MAX_SECONDS
+    wait_for_writes()
+    while time.monotonic() < deadline and sockets_behind(session_id):
+        socketio.sleep(BEHIND_CHECK_SECONDS)
+
+
 def _after_writes(session_id):
     """Once the last send is written, send what came meanwhile, together; stop when nothing did."""
     while True:
-        wait_for_writes()
+        _wait_until_written(session_id)
         with _guard:
             views = _pending.pop(session_id, None)
             if not views:
