@@ -18,8 +18,12 @@ from community.framework.models import Criterion
 from community.library import services as library
 from community.library.demo import DEMO_CASES, case_fields
 from community.library.models import CaseStudy
-from community.live import services as live
+from community.live import registration as seats
+from community.live import scheduling
 from community.live.models import LiveSession, SessionEvent
+from community.live.room import actions as room_actions
+from community.live.room import chat as room_chat
+from community.live.room import presence as room_presence
 from community.mentorship.models import Mentorship
 from community.threads import services as threads
 from community.threads.models import Thread
@@ -185,10 +189,10 @@ def seed_sessions():
         return
     host = accounts.user_by_email("mentora@comunidade.example.org")
     zone = "America/Sao_Paulo"
-    today = live.utc_to_local(utcnow(), zone).date()
+    today = scheduling.utc_to_local(utcnow(), zone).date()
     for title, agenda, areas, criteria, days, hour, weeks in DEMO_SESSIONS:
-        starts_at = live.local_to_utc(datetime.combine(today + timedelta(days=days), time(hour)), zone)
-        fields = live.clean_session_input(
+        starts_at = scheduling.local_to_utc(datetime.combine(today + timedelta(days=days), time(hour)), zone)
+        fields = scheduling.clean_session_input(
             {
                 "title": title,
                 "agenda": agenda,
@@ -203,16 +207,16 @@ def seed_sessions():
             },
             creating=True,
         )
-        first = live.schedule(host, fields, weeks=weeks)[0]
+        first = scheduling.schedule(host, fields, weeks=weeks)[0]
         for email in ("ana@mogi.example.org", "beatriz@recife.example.org", "carlos@fortaleza.example.org"):
-            live.register(first, accounts.user_by_email(email))
+            seats.register(first, accounts.user_by_email(email))
     seed_past_session(host, zone, today)
 
 
 def seed_past_session(host, zone, today):
     """The cohort's opening session a week ago, as its room recorded it: who came, the chat, a question, a poll."""
-    starts_at = live.local_to_utc(datetime.combine(today - timedelta(days=7), time(10)), zone)
-    fields = live.clean_session_input(
+    starts_at = scheduling.local_to_utc(datetime.combine(today - timedelta(days=7), time(10)), zone)
+    fields = scheduling.clean_session_input(
         {
             "title": "Abertura da coorte: como funciona a certificação",
             "agenda": "Boas-vindas, o calendário da coorte e como preencher a autoavaliação.",
@@ -227,27 +231,27 @@ def seed_past_session(host, zone, today):
         },
         creating=False,
     )
-    session = live.schedule(host, fields)[0]
+    session = scheduling.schedule(host, fields)[0]
     people = [accounts.user_by_email(email) for email in ("ana@mogi.example.org", "carlos@fortaleza.example.org")]
     for person in people:
-        live.register(session, person)
+        seats.register(session, person)
     for n, person in enumerate([host, *people]):
-        live.enter(session, person, f"demo-{session.id}-{n}")
-    live.start(session, host)
-    live.chat(session, host, "Bom dia, cidades! Sejam bem-vindas à coorte.")
-    live.chat(session, people[0], "Bom dia! Mogi das Cruzes presente.")
-    _event, question = live.ask(session, people[1], "Qual é o prazo para enviar as evidências?")
-    live.upvote(session, people[0], question.id)
-    live.mark_answered(session, host, question.id)
-    _event, poll = live.open_poll(
+        room_presence.enter(session, person, f"demo-{session.id}-{n}")
+    room_actions.start(session, host)
+    room_chat.chat(session, host, "Bom dia, cidades! Sejam bem-vindas à coorte.")
+    room_chat.chat(session, people[0], "Bom dia! Mogi das Cruzes presente.")
+    _event, question = room_actions.ask(session, people[1], "Qual é o prazo para enviar as evidências?")
+    room_actions.upvote(session, people[0], question.id)
+    room_actions.mark_answered(session, host, question.id)
+    _event, poll = room_actions.open_poll(
         session, host, "Por onde a sua cidade vai começar?", ["Dados", "Desempenho", "Contratos"]
     )
-    live.vote(session, people[0], poll.id, [1])
-    live.vote(session, people[1], poll.id, [2])
-    live.close_poll(session, host, poll.id)
-    live.end(session, host)
+    room_actions.vote(session, people[0], poll.id, [1])
+    room_actions.vote(session, people[1], poll.id, [2])
+    room_actions.close_poll(session, host, poll.id)
+    room_actions.end(session, host)
     for sid in range(3):
-        live.leave(f"demo-{session.id}-{sid}")
+        room_presence.leave(f"demo-{session.id}-{sid}")
     # The record reads as if it happened a week ago.
     shift = utcnow() - (starts_at + timedelta(minutes=5))
     for event in db.session.scalars(sa.select(SessionEvent).where(SessionEvent.session_id == session.id)):

@@ -10,7 +10,8 @@ from community.auth import services as accounts
 from community.auth.models import User
 from community.core.models import utcnow
 from community.extensions import db
-from community.live import services
+from community.live import registration as seats
+from community.live import scheduling
 from community.live.models import LiveSession
 
 NAMESPACE = "/live"
@@ -39,8 +40,8 @@ def schedule(app, host_id, weeks=0, **overrides):
     """Schedule a session (or a weekly series) as `host_id`; returns the first session's id."""
     with app.app_context():
         host = db.session.get(User, host_id)
-        sessions = services.schedule(
-            host, services.clean_session_input(session_fields(**overrides), creating=True), weeks
+        sessions = scheduling.schedule(
+            host, scheduling.clean_session_input(session_fields(**overrides), creating=True), weeks
         )
         return sessions[0].id
 
@@ -49,7 +50,7 @@ def register(app, session_id, *user_ids):
     """Register each user in turn; returns their statuses."""
     with app.app_context():
         live = db.session.get(LiveSession, session_id)
-        return [services.register(live, db.session.get(User, user_id)).status for user_id in user_ids]
+        return [seats.register(live, db.session.get(User, user_id)).status for user_id in user_ids]
 
 
 def api_tokens(app, *people):

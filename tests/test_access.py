@@ -15,7 +15,7 @@ from community.auth.models import ApiToken, User
 from community.cities.models import City
 from community.core.permissions import PUBLIC, SIGNED_IN, Role
 from community.extensions import db, socketio
-from community.live import services as live_services
+from community.live import calendar
 from tests.conftest import PASSWORD, sends_to_login
 from tests.library_helpers import attach, write_case
 from tests.live_helpers import schedule
@@ -50,7 +50,7 @@ def world(app, make, framework):
             "confirmation_token": services.email_confirmation_token(user),
             "token_id": token.id,
             "user_id": participant.id,
-            "feed_token": live_services.calendar_feed(user),
+            "feed_token": calendar.calendar_feed(user),
         }
     # Hosted by the mentor, so that neither the participant nor the admin is its host.
     values["session_id"] = schedule(app, people[Role.MENTOR].id)

@@ -15,8 +15,12 @@ from community.auth import services as accounts
 from community.auth.models import User
 from community.core.models import utcnow
 from community.extensions import db
-from community.live import services
+from community.live import registration as seats
+from community.live import scheduling
 from community.live.models import LiveSession, Registration
+from community.live.room import actions as room_actions
+from community.live.room import chat as room_chat
+from community.live.room import presence as room_presence
 from community.notifications.models import Notification
 from tests.conftest import outbox
 from tests.live_helpers import register, schedule, set_status
@@ -414,7 +418,7 @@ def test_a_cancelled_session_is_cancelled_in_calendars(app, client, cohort):
     session_id = schedule(app, cohort["host"].id)
     with app.app_context():
         live = db.session.get(LiveSession, session_id)
-        services.cancel(live, live.host)
+        scheduling.cancel(live, live.host)
     _calendar, (event,) = parse_calendar(client.get(f"/sessions/{session_id}/calendar.ics").data)
     assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
 
@@ -471,7 +475,7 @@ def test_reminders_are_emailed_at_once_even_to_daily_digest_readers_but_not_to_n
     )
     register(app, soon, cohort["ana"].id, cohort["beto"].id)
     with app.app_context():
-        assert services.send_reminders(24) == 2
+        assert seats.send_reminders(24) == 2
     recipients = [m["To"] for m in outbox(app)]
     assert recipients == [cohort["ana"].email]
 
@@ -486,15 +490,15 @@ def run_a_session(app, cohort):
         live = db.session.get(LiveSession, session_id)
         host, ana = live.host, db.session.get(User, cohort["ana"].id)
         for person, sid in ((host, "s1"), (ana, "s2")):
-            services.enter(live, person, sid)
-        services.start(live, host)
-        services.chat(live, ana, "Bom dia a todos")
-        _event, question = services.ask(live, ana, "Qual o prazo do DM2?", anonymous=True)
-        services.mark_answered(live, host, question.id)
-        _event, poll = services.open_poll(live, host, "Já têm inventário?", ["Sim", "Não"])
-        services.vote(live, ana, poll.id, [1])
-        services.close_poll(live, host, poll.id)
-        services.end(live, host)
+            room_presence.enter(live, person, sid)
+        room_actions.start(live, host)
+        room_chat.chat(live, ana, "Bom dia a todos")
+        _event, question = room_actions.ask(live, ana, "Qual o prazo do DM2?", anonymous=True)
+        room_actions.mark_answered(live, host, question.id)
+        _event, poll = room_actions.open_poll(live, host, "Já têm inventário?", ["Sim", "Não"])
+        room_actions.vote(live, ana, poll.id, [1])
+        room_actions.close_poll(live, host, poll.id)
+        room_actions.end(live, host)
     return session_id
 
 

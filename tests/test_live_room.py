@@ -11,7 +11,6 @@ from community.auth import services as accounts
 from community.auth.models import User
 from community.core.models import utcnow
 from community.extensions import db, socketio
-from community.live import broadcast, services
 from community.live.events import heartbeat, resync_rooms
 from community.live.models import (
     Attendance,
@@ -23,6 +22,11 @@ from community.live.models import (
     RoomQuestion,
     SessionEvent,
 )
+from community.live.room import broadcast
+from community.live.room import chat as room_chat
+from community.live.room import log as room_log
+from community.live.room import presence as room_presence
+from community.live.room import rules as room_rules
 from tests.live_helpers import NAMESPACE, ack, events, register, schedule, set_status
 
 
@@ -242,15 +246,15 @@ def chats_in_line(app, room, *who_and_text):
         waiting = []
         for who, text in who_and_text:
             person = db.session.get(User, room.people[who].id)
-            waiting.append(services._Chat(person, text, by_host=who == "host"))
-    services._chats_waiting[room.id].extend(waiting)
+            waiting.append(room_chat._Chat(person, text, by_host=who == "host"))
+    room_chat._chats_waiting[room.id].extend(waiting)
     return waiting
 
 
 def chat_now(app, room, who, text):
-    """Send a chat as `who` through services.chat, which also stores whatever waits in line."""
+    """Send a chat as `who` through room_chat.chat, which also stores whatever waits in line."""
     with app.test_request_context():
-        return services.chat(db.session.get(LiveSession, room.id), db.session.get(User, room.people[who].id), text)
+        return room_chat.chat(db.session.get(LiveSession, room.id), db.session.get(User, room.people[who].id), text)
 
 
 def test_chats_waiting_for_the_room_are_stored_together_in_the_order_they_came(app, room):
@@ -270,14 +274,14 @@ def test_chats_waiting_for_the_room_are_stored_together_in_the_order_they_came(a
             (3, "segunda", "Helena Duarte"),
             (4, "terceira", "Ana Souza"),
         ]
-    assert not services._chats_waiting.get(room.id)
+    assert not room_chat._chats_waiting.get(room.id)
 
 
 def test_a_locked_chat_refuses_the_participants_in_line_and_stores_the_host(app, room):
     host, _ana, beto = room.started()
     assert ack(host, "lock_chat", room.id, locked=True)["ok"]
     waiting = chats_in_line(app, room, ("beto", "posso?"), ("host", "Só eu falo agora"))
-    with pytest.raises(services.RoomError) as refused:
+    with pytest.raises(room_rules.RoomError) as refused:
         chat_now(app, room, "ana", "e eu?")
     assert refused.value.code == "chat_locked"
     assert waiting[0].error.code == "chat_locked" and waiting[0].event is None
@@ -295,7 +299,7 @@ def test_chats_in_line_for_a_session_that_ended_are_all_refused(app, room):
     host, _ana, _beto = room.started()
     assert ack(host, "end", room.id)["ok"]
     waiting = chats_in_line(app, room, ("beto", "tarde demais"), ("host", "obrigada"))
-    with pytest.raises(services.RoomError) as refused:
+    with pytest.raises(room_rules.RoomError) as refused:
         chat_now(app, room, "ana", "tchau")
     assert refused.value.code == "ended"
     assert all(c.done and c.event is None and c.error.code == "ended" for c in waiting)
@@ -309,12 +313,12 @@ def test_when_storing_a_batch_fails_everyone_in_it_hears_of_it_and_nothing_is_st
     def broken(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(services, "_append", broken)
+    monkeypatch.setattr(room_chat, "append", broken)
     with pytest.raises(RuntimeError, match="the disk is full"):
         chat_now(app, room, "ana", "três")
     assert all(c.done and c.event is None and isinstance(c.error, RuntimeError) for c in waiting)
     assert [kind for _seq, kind, _data in stored_events(app, room.id)] == ["start"]
-    assert not services._chats_waiting.get(room.id)
+    assert not room_chat._chats_waiting.get(room.id)
 
 
 def test_a_chat_that_never_reached_the_room_leaves_the_line(app, room, monkeypatch):
@@ -323,10 +327,10 @@ def test_a_chat_that_never_reached_the_room_leaves_the_line(app, room, monkeypat
     def unreachable(_session_id):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(services, "room_lock", unreachable)
+    monkeypatch.setattr(room_chat, "room_lock", unreachable)
     with pytest.raises(RuntimeError, match="went away"):
         chat_now(app, room, "ana", "perdida")
-    assert not services._chats_waiting.get(room.id), "nobody stores it later behind the sender's back"
+    assert not room_chat._chats_waiting.get(room.id), "nobody stores it later behind the sender's back"
     monkeypatch.undo()
     assert chat_now(app, room, "beto", "depois").seq == 2
     assert [data for _seq, kind, data in stored_events(app, room.id) if kind == "chat"] == [{"text": "depois"}]
@@ -509,7 +513,7 @@ def test_events_stored_together_go_together(app, room):
     host, _ana, beto = room.started()
     with app.app_context():
         live = db.session.get(LiveSession, room.id)
-        with services.room_change(live) as record:
+        with room_log.room_change(live) as record:
             actor = db.session.get(User, room.people["beto"].id)
             stored = [record("chat", actor, {"text": text}).seq for text in ("a", "b")]
     for sio in (host, beto):
@@ -884,14 +888,12 @@ def test_answers_speak_the_language_of_the_user_behind_a_token(app, make, room, 
 
 
 def test_a_failure_on_our_side_still_answers_and_stores_nothing(app, room, monkeypatch, caplog):
-    from community.live import services
-
     _host, ana, _beto = room.started()
 
     def broken(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(services, "chat", broken)
+    monkeypatch.setattr(room_chat, "chat", broken)
     answer = ack(ana, "chat", room.id, text="olá")
     assert answer["ok"] is False and answer["error"] == "server_error" and answer["message"]
     assert "the disk is full" in caplog.text
@@ -945,7 +947,7 @@ def test_people_on_the_sockets_of_a_dead_process_leave_the_presence_list(app, ro
 
     def present():
         with app.app_context():
-            return sorted(p["name"] for p in services.participants(db.session.get(LiveSession, room.id)))
+            return sorted(p["name"] for p in room_presence.participants(db.session.get(LiveSession, room.id)))
 
     assert present() == ["Ana Souza", "Helena Duarte"]
     heartbeat(app)
@@ -961,4 +963,4 @@ def test_without_a_presence_ttl_everyone_with_a_socket_is_listed(app, room):
         for attendance in db.session.scalars(sa.select(Attendance).where(Attendance.session_id == room.id)):
             attendance.last_seen_at = utcnow() - timedelta(days=1)
         db.session.commit()
-        assert len(services.participants(db.session.get(LiveSession, room.id))) == 3
+        assert len(room_presence.participants(db.session.get(LiveSession, room.id))) == 3

@@ -6,7 +6,7 @@ import pytest
 from community.auth.models import User
 from community.extensions import db
 from community.library import services as library
-from community.live import services as live_services
+from community.live import scheduling
 from community.live.models import LiveSession
 from community.search.models import SearchDocument
 from community.threads import services as thread_services
@@ -105,8 +105,8 @@ def test_sessions_are_found_and_follow_their_edits(app, client, people):
     assert found["items"][0]["kind"] == "session" and found["items"][0]["url"].endswith(f"/sessions/{session_id}")
     with app.app_context():
         live = db.session.get(LiveSession, session_id)
-        fields = live_services.session_fields(live)
-        live_services.update(live, live.host, live_services.clean_session_input({**fields, "title": "Plantão de mapas"},
+        fields = scheduling.session_fields(live)
+        scheduling.update(live, live.host, scheduling.clean_session_input({**fields, "title": "Plantão de mapas"},
                                                                                creating=False))  # fmt: skip
     assert find(client, "geoprocessamento")["total"] == 0 and find(client, "mapas")["total"] == 1
 

@@ -15,8 +15,10 @@ from community.auth import services
 from community.auth.models import User
 from community.core.permissions import admin_required, public
 from community.extensions import db, limiter, socketio
-from community.live import services as live_services
+from community.live import calendar
 from community.live.models import LiveSession
+from community.live.room import actions as room_actions
+from community.live.room import chat as room_chat
 from community.notifications import services as notification_services
 from community.threads import services as thread_services
 from config import ProductionConfig
@@ -161,7 +163,7 @@ def world(app, make, framework):
             "settings_token": notification_services.settings_token(waiting.id),
             "thread_id": thread.id,
             "post_id": post.id,
-            "feed_token": live_services.calendar_feed(admin_user),
+            "feed_token": calendar.calendar_feed(admin_user),
             "code": "DM2",
         }
     values["evidence_id"] = evidence_file(app, city.slug)
@@ -171,9 +173,9 @@ def world(app, make, framework):
     values["session_id"] = schedule(app, admin.id)
     with app.app_context():
         live = db.session.get(LiveSession, values["session_id"])
-        live_services.start(live, live.host)
-        live_services.chat(live, live.host, "Bem-vindos!")
-        live_services.end(live, live.host)
+        room_actions.start(live, live.host)
+        room_chat.chat(live, live.host, "Bem-vindos!")
+        room_actions.end(live, live.host)
     # A published case by the admin, with a file, so its page, edit form, revisions and download all open.
     values["case_slug"] = write_case(app, admin.id, publish_by=admin.id, city=city.slug)
     values["attachment_id"] = attach(app, values["case_slug"], admin.id)

@@ -56,3 +56,8 @@ def as_id(value):
     if not isinstance(value, int) or isinstance(value, bool):
         return None
     return value if 1 <= value <= ID_MAX else None
+
+
+def text_or_none(value):
+    """User text without NUL characters, or None when it is not text at all."""
+    return value.replace("\x00", "") if isinstance(value, str) else None

@@ -10,7 +10,7 @@ from community.cities.models import City
 from community.core import health
 from community.core.permissions import public
 from community.extensions import db
-from community.live.services import session_list_query
+from community.live.scheduling import session_list_query
 from community.mentorship import services as mentoring
 
 NEXT_SESSIONS = 3

@@ -8,11 +8,15 @@ from flask_login import current_user
 
 from community.api import bp, json_body, paginated, refused, validation_error
 from community.api.openapi import add_paths
-from community.core.errors import json_error
+from community.core import payloads
+from community.core.errors import NotAllowed, json_error
 from community.core.permissions import per_object, public, signed_in, staff_required
 from community.extensions import db
-from community.live import services
+from community.live import access as live_access
+from community.live import registration as seats
+from community.live import scheduling
 from community.live.models import LiveSession, SessionEvent
+from community.live.room import log as room_log
 from community.live.routes import managed_session
 
 
@@ -36,7 +40,7 @@ def session_json(live):
         "ics_url": url_for("live.session_ics", session_id=live.id, _external=True),
     }
     # The call's link only to those who may come in; null for the rest, so clients can tell.
-    data["video_url"] = live.video_url if services.can_see_link(live, current_user) else None
+    data["video_url"] = live.video_url if live_access.can_see_link(live, current_user) else None
     return data
 
 
@@ -45,12 +49,12 @@ def session_json(live):
 def sessions():
     args = request.args
     when = args.get("when", "upcoming")
-    if when not in services.WHEN:
-        return validation_error({"when": _("Use one of: %(choices)s.", choices=", ".join(services.WHEN))})
+    if when not in scheduling.WHEN:
+        return validation_error({"when": _("Use one of: %(choices)s.", choices=", ".join(scheduling.WHEN))})
     language = args.get("language") or None
     if language is not None and language not in current_app.config["LANGUAGES"]:
         return validation_error({"language": _("Choose the language the session is held in.")})
-    query = services.session_list_query(
+    query = scheduling.session_list_query(
         when,
         area=(args.get("practice_area") or "").upper() or None,
         criterion=(args.get("criterion") or "").upper() or None,
@@ -64,7 +68,7 @@ def _session_input(data):
     fields = dict(data)
     problems = {}
     for name in ("starts_at", "ends_at"):
-        moment = services.parse_iso(data.get(name))
+        moment = scheduling.parse_iso(data.get(name))
         if moment is None:
             problems[name] = _("Give the time as ISO 8601 with its offset, e.g. 2026-12-01T14:00:00-03:00.")
         fields[name] = moment
@@ -78,14 +82,14 @@ def create_session():
     fields, problems = _session_input(data)
     weeks = data.get("repeat_weeks", 0)
     try:
-        cleaned = services.clean_session_input(fields, creating=True)
-    except services.LiveInputError as error:
+        cleaned = scheduling.clean_session_input(fields, creating=True)
+    except scheduling.LiveInputError as error:
         return validation_error({**error.fields, **problems})
     if problems:
         return validation_error(problems)
     try:
-        created = services.schedule(current_user, cleaned, weeks=weeks)
-    except (services.LiveInputError, services.NotAllowed) as error:
+        created = scheduling.schedule(current_user, cleaned, weeks=weeks)
+    except (scheduling.LiveInputError, NotAllowed) as error:
         return refused(error)
     first = created[0]
     body = session_json(first)
@@ -107,25 +111,25 @@ def update_session(session_id):
     """Change some of a session's fields (the host and admins); registrants hear of a new time."""
     live = managed_session(session_id)
     data = json_body()
-    fields, problems = services.session_fields(live), {}
+    fields, problems = scheduling.session_fields(live), {}
     for name, value in data.items():
         if name not in fields:
             problems[name] = _("This field cannot be changed.")
         elif name in ("starts_at", "ends_at"):
-            fields[name] = services.parse_iso(value)
+            fields[name] = scheduling.parse_iso(value)
             if fields[name] is None:
                 problems[name] = _("Give the time as ISO 8601 with its offset, e.g. 2026-12-01T14:00:00-03:00.")
         else:
             fields[name] = value
     try:
-        cleaned = services.clean_session_input(fields, creating=False)
-    except services.LiveInputError as error:
+        cleaned = scheduling.clean_session_input(fields, creating=False)
+    except scheduling.LiveInputError as error:
         return validation_error({**error.fields, **problems})
     if problems:
         return validation_error(problems)
     try:
-        services.update(live, current_user, cleaned)
-    except services.NotAllowed as error:
+        scheduling.update(live, current_user, cleaned)
+    except NotAllowed as error:
         return json_error(409, "not_open", str(error.message))
     return session_json(live)
 
@@ -137,8 +141,8 @@ def cancel_session(session_id):
     """Cancel a session that has not started (the host and admins); everyone registered or waiting is told."""
     live = managed_session(session_id)
     try:
-        services.cancel(live, current_user)
-    except services.NotAllowed as error:
+        scheduling.cancel(live, current_user)
+    except NotAllowed as error:
         return json_error(409, "not_open", str(error.message))
     return session_json(live)
 
@@ -148,7 +152,7 @@ def registration_json(live, registration):
     return {
         "session_id": live.id,
         "status": status,
-        "position": services.waitlist_position(live, registration),
+        "position": seats.waitlist_position(live, registration),
         "url": url_for("live.show", session_id=live.id, _external=True),
     }
 
@@ -157,7 +161,7 @@ def registration_json(live, registration):
 @signed_in
 def registration(session_id):
     live = db.get_or_404(LiveSession, session_id)
-    return registration_json(live, services.registration_of(live, current_user))
+    return registration_json(live, live_access.registration_of(live, current_user))
 
 
 @bp.post("/sessions/<int:session_id>/registration")
@@ -165,8 +169,8 @@ def registration(session_id):
 def register(session_id):
     live = db.get_or_404(LiveSession, session_id)
     try:
-        registration = services.register(live, current_user)
-    except services.NotAllowed as error:
+        registration = seats.register(live, current_user)
+    except NotAllowed as error:
         return json_error(409, "not_open", str(error.message))
     return registration_json(live, registration)
 
@@ -175,7 +179,7 @@ def register(session_id):
 @signed_in
 def unregister(session_id):
     live = db.get_or_404(LiveSession, session_id)
-    registration = services.unregister(live, current_user)
+    registration = seats.unregister(live, current_user)
     if registration is None:
         return json_error(404, "not_registered", _("You are not registered for this session."))
     return registration_json(live, registration)
@@ -187,12 +191,12 @@ def unregister(session_id):
 def events(session_id):
     """The room's log after `after` (a seq), as the caller would have seen it in the room."""
     live = db.get_or_404(LiveSession, session_id)
-    if not services.can_enter(live, current_user):
+    if not live_access.can_enter(live, current_user):
         return json_error(403, message=_("Register for this session to come into its room."))
-    if not services.can_read_room(live, current_user):
+    if not live_access.can_read_room(live, current_user):
         return json_error(403, message=_("The host removed you from this session."))
     after = request.args.get("after", "0")
-    if not (after.isascii() and after.isdigit()) or int(after) > services.ID_MAX:
+    if not (after.isascii() and after.isdigit()) or int(after) > payloads.ID_MAX:
         return validation_error({"after": _("Give the seq of the last event you saw, or 0.")})
     query = (
         sa.select(SessionEvent)
@@ -201,7 +205,7 @@ def events(session_id):
         .order_by(SessionEvent.seq)
     )
     for_host = current_user.id == live.host_id
-    result = paginated(query, lambda event: services.event_json(event, event.actor, for_host), per_page=100)
+    result = paginated(query, lambda event: room_log.event_json(event, event.actor, for_host), per_page=100)
     result["last_seq"] = live.last_seq
     return result
 
@@ -274,7 +278,7 @@ add_paths(
                 "summary": "Upcoming (soonest first) or past (latest first) live sessions",
                 "security": [],
                 "parameters": [
-                    {"name": "when", "in": "query", "schema": {"type": "string", "enum": list(services.WHEN)}},
+                    {"name": "when", "in": "query", "schema": {"type": "string", "enum": list(scheduling.WHEN)}},
                     {"name": "practice_area", "in": "query", "schema": {"type": "string"}, "example": "DM"},
                     {"name": "criterion", "in": "query", "schema": {"type": "string"}, "example": "DM2"},
                     {"name": "language", "in": "query", "schema": {"type": "string", "enum": ["pt_BR", "es", "en"]}},
@@ -299,12 +303,12 @@ add_paths(
                                     "starts_at": {"type": "string", "example": "2026-12-01T14:00:00-03:00"},
                                     "ends_at": {"type": "string", "example": "2026-12-01T15:30:00-03:00"},
                                     "timezone": {"type": "string", "example": "America/Sao_Paulo"},
-                                    "capacity": {"type": "integer", "minimum": 1, "maximum": services.CAPACITY_MAX},
+                                    "capacity": {"type": "integer", "minimum": 1, "maximum": scheduling.CAPACITY_MAX},
                                     "language": {"type": "string", "enum": ["pt_BR", "es", "en"]},
                                     "practice_areas": {"type": "array", "items": {"type": "string"}},
                                     "criteria": {"type": "array", "items": {"type": "string"}},
                                     "video_url": {"type": "string", "format": "uri"},
-                                    "repeat_weeks": {"type": "integer", "minimum": 0, "maximum": services.SERIES_MAX},
+                                    "repeat_weeks": {"type": "integer", "minimum": 0, "maximum": scheduling.SERIES_MAX},
                                 },
                             }
                         }

@@ -1,14 +1,24 @@
 """Sessions as iCalendar: one session's .ics file and each user's private feed of the sessions they hold a seat in."""
 
+import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
+import sqlalchemy as sa
 from flask import current_app, url_for
 
+from community.core.models import utcnow
 from community.core.urls import absolute_url
-from community.live.models import SessionStatus
+from community.extensions import db
+from community.live.models import (
+    CalendarFeed,
+    LiveSession,
+    Registration,
+    RegistrationStatus,
+    SessionStatus,
+)
 
 PRODUCT_ID = "-//Comunidade//Live sessions//EN"
 
@@ -67,3 +77,39 @@ def feed_ics(name, sessions):
         calendar.add_component(_event(live, with_link=True))
     calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+def calendar_feed(user, renew=False):
+    """The user's private calendar token, made on first use; `renew` retires the old address."""
+    feed = db.session.get(CalendarFeed, user.id)
+    if feed is None:
+        feed = CalendarFeed(user_id=user.id, token=secrets.token_urlsafe(32))
+        db.session.add(feed)
+        db.session.commit()
+    elif renew:
+        feed.token = secrets.token_urlsafe(32)
+        feed.created_at = utcnow()
+        db.session.commit()
+    return feed.token
+
+
+def user_for_feed(token):
+    if not isinstance(token, str) or not 20 <= len(token) <= 64:
+        return None
+    feed = db.session.scalar(sa.select(CalendarFeed).where(CalendarFeed.token == token))
+    if feed is None or not feed.user or not feed.user.is_active:
+        return None
+    return feed.user
+
+
+def feed_sessions(user):
+    """The sessions the user hosts or holds a seat in, from a month ago on."""
+    since = utcnow() - timedelta(days=31)
+    seated = sa.select(Registration.session_id).where(
+        Registration.user_id == user.id, Registration.status == RegistrationStatus.REGISTERED
+    )
+    return db.session.scalars(
+        sa.select(LiveSession)
+        .where(sa.or_(LiveSession.id.in_(seated), LiveSession.host_id == user.id), LiveSession.ends_at >= since)
+        .order_by(LiveSession.starts_at)
+    ).all()

@@ -3,7 +3,7 @@
 import click
 from flask import Blueprint, current_app
 
-from community.live import services
+from community.live import registration as seats
 
 bp = Blueprint("live_cli", __name__, cli_group=None)
 
@@ -22,7 +22,7 @@ def send_reminders(hours):
     """
     hours = hours or current_app.config["LIVE_REMINDER_HOURS"]
     try:
-        sent = services.send_reminders(hours)
+        sent = seats.send_reminders(hours)
     except RuntimeError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Sent {sent} reminder{'' if sent == 1 else 's'} of sessions starting within {hours} hours.")

@@ -21,14 +21,19 @@ from limits import RateLimitItemPerSecond
 from limits.strategies import MovingWindowRateLimiter
 
 from community.auth.sockets import authenticate_connection, join_identity_rooms, socket_user
+from community.core import payloads
 from community.core.message_queue import RedisQueue
 from community.core.permissions import SIGNED_IN, access
 from community.core.ratelimits import SweptMemoryStorage
 from community.extensions import db, socketio
-from community.live import broadcast, services
-from community.live.broadcast import NAMESPACE, room, room_session_id
 from community.live.models import LiveSession
-from community.live.services import RoomError
+from community.live.room import actions as room_actions
+from community.live.room import broadcast
+from community.live.room import chat as room_chat
+from community.live.room import log as room_log
+from community.live.room import presence as room_presence
+from community.live.room.broadcast import NAMESPACE, room, room_session_id
+from community.live.room.rules import RoomError
 
 _JOINED = "live_sessions"  # the sessions this socket has joined, in its Socket.IO session
 _limiter = MovingWindowRateLimiter(SweptMemoryStorage())
@@ -41,15 +46,15 @@ def _error(code, message):
 
 
 def _caller_and_room(data):
-    """The user behind this event, the session its payload names and what services.room_for knows of the user there
+    """The user behind this event, the session its payload names and what room_presence.room_for knows of the user there
     (attendance, registered: for check_entry), or a RoomError saying what is wrong."""
     user = socket_user()
     if user is None:
         raise RoomError("unauthorized", _l("Please sign in to continue."))
     if not isinstance(data, dict):
         raise RoomError("invalid", _l("Send an object with the session_id."))
-    session_id = services.as_id(data.get("session_id"))
-    found = services.room_for(session_id, user) if session_id else None
+    session_id = payloads.as_id(data.get("session_id"))
+    found = room_presence.room_for(session_id, user) if session_id else None
     if found is None:
         raise RoomError("not_found", _l("We could not find that session."))
     live, attendance, registered = found
@@ -76,7 +81,7 @@ def room_event(handler):
             if live.id not in session.get(_JOINED, []):
                 raise RoomError("not_joined", _l("Join the session's room first."))
             if live.host_id != user.id:
-                services.check_entry(live, user, known)
+                room_presence.check_entry(live, user, known)
             return {"ok": True, **(handler(self, live, user, data) or {})}
         except RoomError as error:
             db.session.rollback()
@@ -99,7 +104,7 @@ class LiveNamespace(Namespace):
 
     @access(SIGNED_IN)
     def on_disconnect(self, reason=None):
-        for session_id in services.leave(request.sid):
+        for session_id in room_presence.leave(request.sid):
             announce_presence(session_id)
 
     @access(SIGNED_IN)
@@ -112,9 +117,9 @@ class LiveNamespace(Namespace):
             user, live, known = _caller_and_room(data)
             after_seq = data.get("after_seq", 0)
             after_seq = 0 if after_seq is None else after_seq
-            if not isinstance(after_seq, int) or isinstance(after_seq, bool) or not 0 <= after_seq <= services.ID_MAX:
+            if not isinstance(after_seq, int) or isinstance(after_seq, bool) or not 0 <= after_seq <= payloads.ID_MAX:
                 raise RoomError("invalid", _l("after_seq is the number of the last event you saw, or 0."))
-            services.enter(live, user, request.sid, known)
+            room_presence.enter(live, user, request.sid, known)
         except RoomError as error:
             db.session.rollback()
             return error.ack()
@@ -128,15 +133,15 @@ class LiveNamespace(Namespace):
         if live.id not in joined:
             session[_JOINED] = [*joined, live.id]
         page = current_app.config["LIVE_REPLAY_PAGE"]
-        events = services.events_after(live, user, after_seq, limit=page + 1)
+        events = room_log.events_after(live, user, after_seq, limit=page + 1)
         more = len(events) > page
         events = events[:page]
         announce_presence(live.id)
         _start_heartbeat()
         return {
             "ok": True,
-            "session": services.session_state(live, user),
-            "participants": services.participants(live),
+            "session": room_presence.session_state(live, user),
+            "participants": room_presence.participants(live),
             "events": events,
             "more": more,
             "last_seq": events[-1]["seq"] if events else min(after_seq, live.last_seq),
@@ -145,47 +150,47 @@ class LiveNamespace(Namespace):
     @access(SIGNED_IN)
     def on_leave(self, data=None):
         """leave {session_id}: step out of the room (closing the page does the same)."""
-        session_id = services.as_id(data.get("session_id")) if isinstance(data, dict) else None
+        session_id = payloads.as_id(data.get("session_id")) if isinstance(data, dict) else None
         joined = session.get(_JOINED, [])
         if session_id not in joined:
             return _error("not_joined", _l("Join the session's room first."))
         session[_JOINED] = [sid for sid in joined if sid != session_id]
         for part in (None, "host", "audience"):
             leave_room(room(session_id, part))
-        for changed in services.leave(request.sid, session_id):
+        for changed in room_presence.leave(request.sid, session_id):
             announce_presence(changed)
         return {"ok": True}
 
     @room_event
     def on_chat(self, live, user, data):
         """chat {text}: a message to the room, up to 2,000 characters."""
-        return {"seq": services.chat(live, user, data.get("text")).seq}
+        return {"seq": room_chat.chat(live, user, data.get("text")).seq}
 
     @room_event
     def on_question(self, live, user, data):
         """question {text, anonymous}: ask the host; anonymous hides the asker from the others."""
-        event, question = services.ask(live, user, data.get("text"), data.get("anonymous", False))
+        event, question = room_actions.ask(live, user, data.get("text"), data.get("anonymous", False))
         return {"seq": event.seq, "question_id": question.id}
 
     @room_event
     def on_upvote(self, live, user, data):
         """upvote {question_id}: once per person, not one's own."""
-        return {"seq": services.upvote(live, user, data.get("question_id")).seq}
+        return {"seq": room_actions.upvote(live, user, data.get("question_id")).seq}
 
     @room_event
     def on_answer(self, live, user, data):
         """answer {question_id} (host): mark a question answered."""
-        return {"seq": services.mark_answered(live, user, data.get("question_id")).seq}
+        return {"seq": room_actions.mark_answered(live, user, data.get("question_id")).seq}
 
     @room_event
     def on_highlight(self, live, user, data):
         """highlight {question_id or null} (host): put a question on show."""
-        return {"seq": services.highlight(live, user, data.get("question_id")).seq}
+        return {"seq": room_actions.highlight(live, user, data.get("question_id")).seq}
 
     @room_event
     def on_poll_open(self, live, user, data):
         """poll_open {question, options, multiple} (host)."""
-        event, poll = services.open_poll(
+        event, poll = room_actions.open_poll(
             live, user, data.get("question"), data.get("options"), data.get("multiple", False)
         )
         return {"seq": event.seq, "poll_id": poll.id}
@@ -193,37 +198,37 @@ class LiveNamespace(Namespace):
     @room_event
     def on_poll_vote(self, live, user, data):
         """poll_vote {poll_id, choices: [option ids]}: once per person."""
-        return {"seq": services.vote(live, user, data.get("poll_id"), data.get("choices")).seq}
+        return {"seq": room_actions.vote(live, user, data.get("poll_id"), data.get("choices")).seq}
 
     @room_event
     def on_poll_close(self, live, user, data):
         """poll_close {poll_id} (host): close the poll and show everyone its counts."""
-        return {"seq": services.close_poll(live, user, data.get("poll_id")).seq}
+        return {"seq": room_actions.close_poll(live, user, data.get("poll_id")).seq}
 
     @room_event
     def on_hand(self, live, user, data):
         """hand {raised} raises or lowers one's hand; the host lowers another's with {raised: false, user_id}."""
-        return {"seq": services.hand(live, user, data.get("raised"), data.get("user_id")).seq}
+        return {"seq": room_actions.hand(live, user, data.get("raised"), data.get("user_id")).seq}
 
     @room_event
     def on_start(self, live, user, data):
         """start (host): open the session."""
-        return {"seq": services.start(live, user).seq}
+        return {"seq": room_actions.start(live, user).seq}
 
     @room_event
     def on_end(self, live, user, data):
         """end (host): close the session; its record stays as the archive."""
-        return {"seq": services.end(live, user).seq}
+        return {"seq": room_actions.end(live, user).seq}
 
     @room_event
     def on_lock_chat(self, live, user, data):
         """lock_chat {locked} (host): only the host may write in a locked chat."""
-        return {"seq": services.lock_chat(live, user, data.get("locked")).seq}
+        return {"seq": room_actions.lock_chat(live, user, data.get("locked")).seq}
 
     @room_event
     def on_remove(self, live, user, data):
         """remove {user_id} (host): send someone out of the room for good."""
-        event, sids = services.remove(live, user, data.get("user_id"))
+        event, sids = room_actions.remove(live, user, data.get("user_id"))
         broadcast.flush(live.id)  # the removal reaches the person's sockets before they are closed
         for sid in sids:
             socketio.server.disconnect(sid, namespace=NAMESPACE)
@@ -260,7 +265,7 @@ def _emit_presence(session_id, here_only=False):
     live = db.session.get(LiveSession, session_id)
     if live is None:
         return
-    people = services.participants(live)
+    people = room_presence.participants(live)
     # last_seq says how recent the list is: a client that has applied later events keeps what it shows.
     presence = {"participants": people, "count": len(people), "last_seq": live.last_seq}
     socketio.emit("presence", presence, to=room(session_id), namespace=NAMESPACE, ignore_queue=here_only)
@@ -295,13 +300,13 @@ def resync_rooms(app):
 
 
 def heartbeat(app):
-    """Say that the people on this process's sockets are still here (see services.still_here)."""
+    """Say that the people on this process's sockets are still here (see room_presence.still_here)."""
     sids = [sid for sockets in _rooms_here().values() for sid in sockets]
     if not sids:
         return
     with app.app_context():
         try:
-            services.still_here(sids)
+            room_presence.still_here(sids)
         finally:
             db.session.remove()
 
@@ -328,6 +333,7 @@ def _beat(app, interval):
 
 def register(socketio, app):
     broadcast.reset()
+    room_chat.reset()
     socketio.on_namespace(LiveNamespace(NAMESPACE))
     if isinstance(socketio.server.manager, RedisQueue):
         socketio.server.manager.on_resync(functools.partial(resync_rooms, app))

@@ -16,16 +16,16 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from community.core.forms import LANGUAGE_NAMES, TimezoneField, choices
 from community.core.time import is_timezone
-from community.live import services
+from community.live import scheduling
 from community.threads.forms import area_choices, criterion_choices
 
 
 class SessionForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=services.TITLE_MAX)])
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=scheduling.TITLE_MAX)])
     agenda = TextAreaField(
         _l("Agenda"),
         description=_l("Markdown: what the session covers, what to prepare, who it is for."),
-        validators=[Length(max=services.AGENDA_MAX)],
+        validators=[Length(max=scheduling.AGENDA_MAX)],
     )
     starts_at = DateTimeLocalField(_l("Starts"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
     ends_at = DateTimeLocalField(_l("Ends"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
@@ -33,7 +33,7 @@ class SessionForm(FlaskForm):
     capacity = IntegerField(
         _l("Seats"),
         description=_l("When the seats are taken, people join a waiting list."),
-        validators=[InputRequired(), NumberRange(min=1, max=services.CAPACITY_MAX)],
+        validators=[InputRequired(), NumberRange(min=1, max=scheduling.CAPACITY_MAX)],
         default=100,
     )
     language = SelectField(_l("Language of the session"))
@@ -51,12 +51,12 @@ class SessionForm(FlaskForm):
     video_url = StringField(
         _l("Video call link"),
         description=_l("Shown only to registered people, the host, mentors and admins."),
-        validators=[Length(max=services.URL_MAX)],
+        validators=[Length(max=scheduling.URL_MAX)],
     )
     repeat_weeks = IntegerField(
         _l("Repeat weekly"),
         description=_l("For office hours: how many more weeks to schedule at the same time (0 for none)."),
-        validators=[Optional(), NumberRange(min=0, max=services.SERIES_MAX)],
+        validators=[Optional(), NumberRange(min=0, max=scheduling.SERIES_MAX)],
         default=0,
     )
     submit = SubmitField(_l("Schedule the session"))
@@ -77,7 +77,7 @@ class SessionForm(FlaskForm):
         data["video_url"] = self.video_url.data or ""
         for name in ("starts_at", "ends_at"):
             moment = getattr(self, name).data
-            data[name] = services.local_to_utc(moment, zone) if moment and is_timezone(zone) else None
+            data[name] = scheduling.local_to_utc(moment, zone) if moment and is_timezone(zone) else None
         return data
 
     def fill(self, fields):
@@ -86,4 +86,4 @@ class SessionForm(FlaskForm):
             getattr(self, name).data = fields[name]
         self.video_url.data = fields["video_url"]
         for name in ("starts_at", "ends_at"):
-            getattr(self, name).data = services.utc_to_local(fields[name], fields["timezone"]).replace(tzinfo=None)
+            getattr(self, name).data = scheduling.utc_to_local(fields[name], fields["timezone"]).replace(tzinfo=None)

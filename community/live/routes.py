@@ -5,13 +5,17 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from community.core.errors import NotAllowed
 from community.core.exports import csv_response
 from community.core.forms import LANGUAGE_NAMES, EmptyForm, show_errors
 from community.core.pagination import page_args
 from community.core.permissions import per_object, public, signed_in, staff_required
 from community.extensions import db, limiter
 from community.framework.services import practice_areas
-from community.live import calendar, minutes, services
+from community.live import access as live_access
+from community.live import archive as archives
+from community.live import calendar, minutes, scheduling
+from community.live import registration as seats
 from community.live.forms import SessionForm
 from community.live.models import LiveSession, RegistrationStatus, SessionStatus
 
@@ -24,7 +28,7 @@ def list_filters():
     when = args.get("when", "upcoming")
     language = args.get("language", "")
     return {
-        "when": when if when in services.WHEN else "upcoming",
+        "when": when if when in scheduling.WHEN else "upcoming",
         "area": args.get("area", "").upper()[:8] or None,
         "criterion": args.get("criterion", "").upper()[:10] or None,
         "language": language if language in LANGUAGE_NAMES else None,
@@ -36,13 +40,13 @@ def list_filters():
 def index():
     filters = list_filters()
     page, per_page = page_args(default_per_page=20)
-    sessions = db.paginate(services.session_list_query(**filters), page=page, per_page=per_page, error_out=False)
+    sessions = db.paginate(scheduling.session_list_query(**filters), page=page, per_page=per_page, error_out=False)
     return render_template(
         "live/index.html",
         sessions=sessions,
         filters=filters,
         areas=practice_areas(),
-        can_schedule=services.can_schedule(current_user),
+        can_schedule=live_access.can_schedule(current_user),
     )
 
 
@@ -56,9 +60,9 @@ def create():
         form.language.data = current_user.locale
     if form.validate_on_submit():
         try:
-            fields = services.clean_session_input(form.session_data(), creating=True)
-            sessions = services.schedule(current_user, fields, weeks=form.repeat_weeks.data or 0)
-        except services.LiveInputError as error:
+            fields = scheduling.clean_session_input(form.session_data(), creating=True)
+            sessions = scheduling.schedule(current_user, fields, weeks=form.repeat_weeks.data or 0)
+        except scheduling.LiveInputError as error:
             show_errors(form, error)
         else:
             if len(sessions) > 1:
@@ -77,7 +81,7 @@ def _session(session_id):
 def managed_session(session_id):
     """The session, if the current user hosts it or is an admin; a 403 for others (the API's too)."""
     live = _session(session_id)
-    if not services.can_manage(live, current_user):
+    if not live_access.can_manage(live, current_user):
         abort(403, description=_("Only the host and admins change or cancel a session."))
     return live
 
@@ -88,7 +92,7 @@ def duplicate(session_id):
     """A new session's form filled from this one, a week later."""
     live = _session(session_id)
     form = SessionForm(formdata=None)
-    form.fill(services.duplicate_fields(live))
+    form.fill(scheduling.duplicate_fields(live))
     return render_template("live/form.html", form=form, live=None, copied_from=live)
 
 
@@ -96,17 +100,17 @@ def duplicate(session_id):
 @public
 def show(session_id):
     live = _session(session_id)
-    registration = services.registration_of(live, current_user)
+    registration = live_access.registration_of(live, current_user)
     return render_template(
         "live/show.html",
         live=live,
         registration=registration,
-        position=services.waitlist_position(live, registration),
-        seats_taken=services.seats_taken(live),
-        waiting=services.waiting_count(live),
-        can_manage=services.can_manage(live, current_user),
-        can_enter=services.can_enter(live, current_user),
-        can_see_link=services.can_see_link(live, current_user),
+        position=seats.waitlist_position(live, registration),
+        seats_taken=seats.seats_taken(live),
+        waiting=seats.waiting_count(live),
+        can_manage=live_access.can_manage(live, current_user),
+        can_enter=live_access.can_enter(live, current_user),
+        can_see_link=live_access.can_see_link(live, current_user),
         is_host=current_user.is_authenticated and current_user.id == live.host_id,
         form=EmptyForm(),
     )
@@ -123,12 +127,12 @@ def edit(session_id):
     form = SessionForm(obj=None if request.method == "POST" else live)
     del form.repeat_weeks
     if request.method == "GET":
-        form.fill(services.session_fields(live))
+        form.fill(scheduling.session_fields(live))
     if form.validate_on_submit():
         try:
-            fields = services.clean_session_input(form.session_data(), creating=False)
-            promoted = services.update(live, current_user, fields)
-        except services.LiveInputError as error:
+            fields = scheduling.clean_session_input(form.session_data(), creating=False)
+            promoted = scheduling.update(live, current_user, fields)
+        except scheduling.LiveInputError as error:
             show_errors(form, error)
         else:
             flash(_("The session is saved."), "success")
@@ -154,8 +158,8 @@ def cancel(session_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        services.cancel(live, current_user)
-    except services.NotAllowed as error:
+        scheduling.cancel(live, current_user)
+    except NotAllowed as error:
         flash(str(error.message), "error")
     else:
         flash(_("The session is cancelled and everyone registered was told."), "success")
@@ -169,8 +173,8 @@ def register(session_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        registration = services.register(live, current_user)
-    except services.NotAllowed as error:
+        registration = seats.register(live, current_user)
+    except NotAllowed as error:
         flash(str(error.message), "error")
         return redirect(url_for("live.show", session_id=live.id)), 303
     if registration.status == RegistrationStatus.WAITLISTED:
@@ -186,7 +190,7 @@ def unregister(session_id):
     live = _session(session_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    registration = services.unregister(live, current_user)
+    registration = seats.unregister(live, current_user)
     if registration is not None:
         flash(_("You are no longer registered for this session."), "success")
     return redirect(url_for("live.show", session_id=live.id))
@@ -197,7 +201,7 @@ def unregister(session_id):
 @signed_in
 def registrants(session_id):
     live = managed_session(session_id)
-    return render_template("live/registrants.html", live=live, registrations=services.registrants(live))
+    return render_template("live/registrants.html", live=live, registrations=seats.registrants(live))
 
 
 @bp.route("/<int:session_id>/registrants.csv")
@@ -206,7 +210,7 @@ def registrants(session_id):
 def registrants_csv(session_id):
     live = managed_session(session_id)
     rows, position = [], 0
-    for registration in services.registrants(live):
+    for registration in seats.registrants(live):
         user = registration.user
         waiting = registration.status == RegistrationStatus.WAITLISTED
         position = position + 1 if waiting else position
@@ -228,7 +232,7 @@ def registrants_csv(session_id):
 @public
 def session_ics(session_id):
     live = _session(session_id)
-    body = calendar.session_ics(live, with_link=services.can_see_link(live, current_user))
+    body = calendar.session_ics(live, with_link=live_access.can_see_link(live, current_user))
     return Response(
         body,
         mimetype="text/calendar",
@@ -239,13 +243,13 @@ def session_ics(session_id):
 @bp.route("/calendar")
 @signed_in
 def calendar_page():
-    token = services.calendar_feed(current_user)
+    token = calendar.calendar_feed(current_user)
     return render_template(
         "live/calendar.html",
         feed_url=url_for("live.feed", feed_token=token, _external=True),
         form=EmptyForm(),
-        hosting=db.session.scalars(services.session_list_query(host=current_user).limit(50)).all(),
-        seated=services.feed_sessions(current_user),
+        hosting=db.session.scalars(scheduling.session_list_query(host=current_user).limit(50)).all(),
+        seated=calendar.feed_sessions(current_user),
     )
 
 
@@ -254,7 +258,7 @@ def calendar_page():
 def renew_calendar():
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.calendar_feed(current_user, renew=True)
+    calendar.calendar_feed(current_user, renew=True)
     flash(_("Your calendar has a new address; the old one no longer works."), "success")
     return redirect(url_for("live.calendar_page"))
 
@@ -263,10 +267,10 @@ def renew_calendar():
 @public
 @limiter.limit("60 per minute")
 def feed(feed_token):
-    user = services.user_for_feed(feed_token)
+    user = calendar.user_for_feed(feed_token)
     if user is None:
         abort(404)
-    body = calendar.feed_ics(_("Comunidade sessions"), services.feed_sessions(user))
+    body = calendar.feed_ics(_("Comunidade sessions"), calendar.feed_sessions(user))
     return Response(body, mimetype="text/calendar")
 
 
@@ -278,19 +282,19 @@ def room(session_id):
     if live.status == SessionStatus.CANCELLED:
         flash(_("This session was cancelled."), "error")
         return redirect(url_for("live.show", session_id=live.id))
-    if not services.can_enter(live, current_user):
+    if not live_access.can_enter(live, current_user):
         abort(403, description=_("Register for this session to come into its room."))
     return render_template("live/room.html", live=live, is_host=current_user.id == live.host_id, removed=_removed(live))
 
 
 def _removed(live):
-    attendance = services.attendance_of(live, current_user)
+    attendance = live_access.attendance_of(live, current_user)
     return attendance is not None and attendance.removed_at is not None
 
 
 def _archived(session_id):
     live = _session(session_id)
-    if not services.can_read_room(live, current_user):
+    if not live_access.can_read_room(live, current_user):
         abort(403)
     if live.status != SessionStatus.ENDED:
         abort(404)
@@ -302,7 +306,7 @@ def _archived(session_id):
 @signed_in
 def archive(session_id):
     live = _archived(session_id)
-    return render_template("live/archive.html", live=live, record=services.archive(live, current_user))
+    return render_template("live/archive.html", live=live, record=archives.archive(live, current_user))
 
 
 @bp.route("/<int:session_id>/minutes.md")
@@ -310,7 +314,7 @@ def archive(session_id):
 @signed_in
 def minutes_md(session_id):
     live = _archived(session_id)
-    text = minutes.markdown(live, services.archive(live, current_user))
+    text = minutes.markdown(live, archives.archive(live, current_user))
     return Response(
         text,
         mimetype="text/markdown",
