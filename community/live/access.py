@@ -1,14 +1,13 @@
 """Who may see, manage and enter a live session, and what the room knows of a person there."""
 
 import sqlalchemy as sa
+from flask import abort
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from community.core.permissions import Role
 from community.extensions import db
-from community.live.models import (
-    Attendance,
-    Registration,
-    RegistrationStatus,
-)
+from community.live.models import Attendance, LiveSession, Registration, RegistrationStatus
 
 
 def is_staff(user):
@@ -61,3 +60,12 @@ def can_read_room(live, user):
 
 def attendance_of(live, user):
     return db.session.get(Attendance, (live.id, user.id))
+
+
+def managed_session(session_id):
+    """The session, if the current user hosts it or is an admin: a 404 when there is none, a 403 for others (for
+    pages and the API alike)."""
+    live = db.get_or_404(LiveSession, session_id)
+    if not can_manage(live, current_user):
+        abort(403, description=_("Only the host and admins change or cancel a session."))
+    return live

@@ -17,7 +17,6 @@ from community.live import registration as seats
 from community.live import scheduling
 from community.live.models import LiveSession, SessionEvent
 from community.live.room import log as room_log
-from community.live.routes import managed_session
 
 
 def session_json(live):
@@ -109,7 +108,7 @@ def session(session_id):
 @signed_in
 def update_session(session_id):
     """Change some of a session's fields (the host and admins); registrants hear of a new time."""
-    live = managed_session(session_id)
+    live = live_access.managed_session(session_id)
     data = json_body()
     fields, problems = scheduling.session_fields(live), {}
     for name, value in data.items():
@@ -139,7 +138,7 @@ def update_session(session_id):
 @signed_in
 def cancel_session(session_id):
     """Cancel a session that has not started (the host and admins); everyone registered or waiting is told."""
-    live = managed_session(session_id)
+    live = live_access.managed_session(session_id)
     try:
         scheduling.cancel(live, current_user)
     except NotAllowed as error:

@@ -5,12 +5,7 @@ import sqlalchemy.orm as so
 
 from community.auth.models import User
 from community.extensions import db
-from community.live.models import (
-    Attendance,
-    Poll,
-    RoomQuestion,
-    SessionEvent,
-)
+from community.live.models import Attendance, Poll, RoomQuestion, SessionEvent
 from community.live.room.actions import poll_counts
 
 

@@ -12,13 +12,7 @@ from flask import current_app, url_for
 from community.core.models import utcnow
 from community.core.urls import absolute_url
 from community.extensions import db
-from community.live.models import (
-    CalendarFeed,
-    LiveSession,
-    Registration,
-    RegistrationStatus,
-    SessionStatus,
-)
+from community.live.models import CalendarFeed, LiveSession, Registration, RegistrationStatus, SessionStatus
 
 PRODUCT_ID = "-//Comunidade//Live sessions//EN"
 

@@ -14,12 +14,7 @@ from community.core.models import utcnow
 from community.core.urls import path_for
 from community.extensions import db
 from community.live.access import registration_of
-from community.live.models import (
-    LiveSession,
-    Registration,
-    RegistrationStatus,
-    SessionStatus,
-)
+from community.live.models import LiveSession, Registration, RegistrationStatus, SessionStatus
 from community.live.room.log import lock_row, room_lock
 from community.notifications.services import notify
 

@@ -78,14 +78,6 @@ def _session(session_id):
     return db.get_or_404(LiveSession, session_id)
 
 
-def managed_session(session_id):
-    """The session, if the current user hosts it or is an admin; a 403 for others (the API's too)."""
-    live = _session(session_id)
-    if not live_access.can_manage(live, current_user):
-        abort(403, description=_("Only the host and admins change or cancel a session."))
-    return live
-
-
 @bp.route("/<int:session_id>/duplicate")
 @staff_required
 def duplicate(session_id):
@@ -120,7 +112,7 @@ def show(session_id):
 @per_object
 @signed_in
 def edit(session_id):
-    live = managed_session(session_id)
+    live = live_access.managed_session(session_id)
     if not live.is_open:
         flash(_("This session has ended or was cancelled, so it cannot change."), "error")
         return redirect(url_for("live.show", session_id=live.id))
@@ -154,7 +146,7 @@ def edit(session_id):
 @per_object
 @signed_in
 def cancel(session_id):
-    live = managed_session(session_id)
+    live = live_access.managed_session(session_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -200,7 +192,7 @@ def unregister(session_id):
 @per_object
 @signed_in
 def registrants(session_id):
-    live = managed_session(session_id)
+    live = live_access.managed_session(session_id)
     return render_template("live/registrants.html", live=live, registrations=seats.registrants(live))
 
 
@@ -208,7 +200,7 @@ def registrants(session_id):
 @per_object
 @signed_in
 def registrants_csv(session_id):
-    live = managed_session(session_id)
+    live = live_access.managed_session(session_id)
     rows, position = [], 0
     for registration in seats.registrants(live):
         user = registration.user

@@ -22,11 +22,7 @@ from community.extensions import db
 from community.framework import services as framework
 from community.framework.services import area_by_code, criteria_by_code, parse_codes
 from community.live.access import can_manage, can_schedule
-from community.live.models import (
-    LiveSession,
-    RegistrationStatus,
-    SessionStatus,
-)
+from community.live.models import LiveSession, RegistrationStatus, SessionStatus
 from community.live.registration import fill_seats, registrations_in, session_notice
 from community.live.room.log import lock_row, room_lock
 from community.search import services as search

@@ -7,15 +7,7 @@ from flask_babel import lazy_gettext as _l
 from community.core.models import utcnow
 from community.core.payloads import as_id, text_or_none
 from community.extensions import db
-from community.live.models import (
-    Attendance,
-    Poll,
-    PollVote,
-    QuestionVote,
-    RoomConnection,
-    RoomQuestion,
-    SessionStatus,
-)
+from community.live.models import Attendance, Poll, PollVote, QuestionVote, RoomConnection, RoomQuestion, SessionStatus
 from community.live.room.log import person_json, room_change
 from community.live.room.rules import RoomError, clean_text, require_host, require_live
 

@@ -6,10 +6,7 @@ from collections import defaultdict
 from flask_babel import lazy_gettext as _l
 
 from community.extensions import db
-from community.live.models import (
-    LiveSession,
-    SessionStatus,
-)
+from community.live.models import LiveSession, SessionStatus
 from community.live.room.log import append, person_json, room_lock, send
 from community.live.room.rules import RoomError, clean_text, require_live
 

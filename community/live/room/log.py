@@ -12,10 +12,7 @@ import sqlalchemy.orm as so
 from community.auth.models import User
 from community.core.models import utcnow
 from community.extensions import db
-from community.live.models import (
-    LiveSession,
-    SessionEvent,
-)
+from community.live.models import LiveSession, SessionEvent
 from community.live.room import broadcast
 
 _locks = defaultdict(threading.Lock)

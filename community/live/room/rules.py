@@ -4,9 +4,7 @@ from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 
 from community.core.payloads import text_or_none
-from community.live.models import (
-    SessionStatus,
-)
+from community.live.models import SessionStatus
 
 TEXT_MAX = 2_000  # a chat message or a question
 
