@@ -42,6 +42,7 @@
     removedIds: new Set(), // people the host removed, as the applied events say
     pending: new Set(), // actions sent and not answered yet, so their buttons stay disabled
     asking: null, // the text of the question being sent, whose event may come back before its answer
+    catchingUp: false, // the events being applied are those missed while away
   };
   var views = { questions: new Map(), polls: new Map(), people: new Map() };
   var tabs = {
@@ -211,12 +212,14 @@
       var wasJoined = state.joined;
       state.joined = true;
       els.chatLog.setAttribute("aria-busy", "true"); // the history arrives at once: not read out line by line
+      state.catchingUp = returning;
       (ack.events || []).forEach(function (event) {
         if (event.seq > state.lastSeq) {
           apply(event, false);
           state.lastSeq = event.seq;
         }
       });
+      state.catchingUp = false;
       els.chatLog.removeAttribute("aria-busy");
       if (chatView.atBottom) scrollChatToEnd(); // a reader who had scrolled back keeps their place
       applySession(ack.session || {});
@@ -1026,14 +1029,18 @@
     var following = chatShown() ? chatAtBottom() : chatView.atBottom;
     els.chat.appendChild(item);
     els.chatEmpty.hidden = true;
+    // Messages a reconnection brought are as new to the reader as live ones, but read out as one "caught up".
+    var fresh = live || state.catchingUp;
     if (following || mine) {
       scrollChatToEnd();
-    } else if (live) {
+    } else if (fresh) {
       chatView.unseen += 1;
       els.chatJump.hidden = false;
     }
-    if (!live || mine) return;
-    if (chatShown()) {
+    if (!fresh || mine) return;
+    if (!live) {
+      if (!chatShown()) countUnread("chat");
+    } else if (chatShown()) {
       announceChat(t("chat_said", { name: actor.name || t("anonymous"), text: shorten(String(data.text || ""), ANNOUNCED_TEXT_MAX) }));
     } else {
       countUnread("chat");
