@@ -32,6 +32,7 @@ except ImportError:  # the `browser` fixture skips (or fails with REQUIRE_SERVIC
 pytestmark = pytest.mark.browser
 
 PHONE_SESSION = 2  # the first weekly repeat of "Plantão de dúvidas": only this test enters its room
+JOURNEY_WITHOUT_SCRIPT = 5  # the demo's other upcoming session, where Ana is registered; only read here
 TABS = ["chat", "questions", "polls", "people"]
 # The switcher's button for each language, and the <html lang> it gives.
 LANGUAGE_BUTTONS = {"pt_BR": ("Português (Brasil)", "pt-BR"), "es": ("Español", "es"), "en": ("English", "en")}
@@ -294,3 +295,17 @@ def test_a_session_on_a_phone_as_participant_and_host(new_page, screenshot, axe)
     expect(participant_room).to_have_attribute("data-status", "ended")
     for page in (host, participant):
         assert_no_problems(page)
+
+
+def test_without_script_the_room_says_so_and_keeps_the_call_link(new_page, screenshot):
+    """Without JavaScript the room cannot run: no tabs and no empty panels, but the call's link still works."""
+    page = new_page(phone=True, java_script_enabled=False)
+    sign_in(page, PARTICIPANT)
+    choose_language(page, "pt_BR")
+    visit(page, f"/sessions/{JOURNEY_WITHOUT_SCRIPT}/room")
+    expect(page.locator(".alert-info").filter(has_text="JavaScript")).to_be_visible()
+    expect(page.locator("[data-call-link]")).to_be_visible()
+    expect(page.locator("[data-tabs]")).to_be_hidden()
+    expect(page.locator("[data-room]")).to_be_hidden()
+    screenshot(page, "pt_BR")
+    assert_fits_a_phone(page, "the room without script")
