@@ -181,6 +181,11 @@ def test_a_session_on_a_phone_as_participant_and_host(new_page, screenshot, axe)
     expect(participant.locator(".chat-list .chat-message")).to_have_count(2 + len(LONG_MESSAGES))
     wait_chat_at_end(participant)
     expect(participant.locator("[data-chat-jump]")).to_be_hidden()
+    # Once the chat's tab reaches the top of the screen, the composer is on the screen below a long chat.
+    for scroll in ("tabs.offsetTop", "document.body.scrollHeight"):
+        participant.locator("[data-tabs]").evaluate(f"(tabs) => window.scrollTo(0, {scroll})")
+        composer = participant.locator('[data-form="chat"]').bounding_box()
+        assert composer["y"] >= 0 and composer["y"] + composer["height"] <= PHONE["height"] + 1, composer
     # ...and keeps its place while they read further back, offering a way down instead.
     participant.locator("[data-chat-log]").evaluate("(log) => { log.scrollTop = 0; }")
     participant.wait_for_function("() => document.querySelector('[data-chat-log]').scrollTop === 0")
