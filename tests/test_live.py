@@ -543,6 +543,19 @@ def test_the_room_page_is_for_registered_people_staff_and_the_host(app, cohort):
     assert b"Register for this session to come into its room." in refused.data
 
 
+def test_the_room_page_offers_tabs_for_a_phone_and_the_call_link_to_those_in_the_room(app, cohort):
+    session_id = schedule(app, cohort["host"].id)
+    register(app, session_id, cohort["ana"].id)
+    for who in ("host", "ana"):
+        page = signed_in(app, cohort[who]).get(f"/sessions/{session_id}/room").get_data(as_text=True)
+        assert 'href="https://meet.example.org/plantao"' in page, who
+        assert page.count('role="tab"') == 4, who
+        for name in ("chat", "questions", "polls", "people"):
+            assert f'aria-controls="panel-{name}"' in page and f'id="panel-{name}"' in page, (who, name)
+    refused = signed_in(app, cohort["caio"]).get(f"/sessions/{session_id}/room").get_data(as_text=True)
+    assert "meet.example.org" not in refused
+
+
 # --- the API -----------------------------------------------------------------------------------------------------
 
 API_SESSION = {

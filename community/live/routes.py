@@ -276,7 +276,13 @@ def room(session_id):
         return redirect(url_for("live.show", session_id=live.id))
     if not live_access.can_enter(live, current_user):
         abort(403, description=_("Register for this session to come into its room."))
-    return render_template("live/room.html", live=live, is_host=current_user.id == live.host_id, removed=_removed(live))
+    return render_template(
+        "live/room.html",
+        live=live,
+        is_host=current_user.id == live.host_id,
+        removed=_removed(live),
+        can_see_link=services.can_see_link(live, current_user),
+    )
 
 
 def _removed(live):

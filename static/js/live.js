@@ -9,6 +9,10 @@
   var POLL_OPTIONS_MIN = 2;
   var POLL_OPTIONS_MAX = 10;
   var ANNOUNCED_TEXT_MAX = 140; // characters of a question read out by the status line
+  var AT_BOTTOM = 48; // pixels from the end of the chat under which the reader counts as following it
+  var TABS = ["chat", "questions", "polls", "people"];
+  // Below this width the room shows one panel at a time behind tabs (live.css's two columns start there).
+  var NARROW = "(max-width: 59.99rem)";
   // app.css's brand green, ink and line colours: the chart looks like the rest of the page.
   var CHART_COLORS = { bar: "#0b5c4a", ink: "#1d2521", grid: "#cfd8d3" };
   var CHART_FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", sans-serif';
@@ -38,8 +42,17 @@
     removedIds: new Set(), // people the host removed, as the applied events say
     pending: new Set(), // actions sent and not answered yet, so their buttons stay disabled
     asking: null, // the text of the question being sent, whose event may come back before its answer
+    catchingUp: false, // the events being applied are those missed while away
   };
   var views = { questions: new Map(), polls: new Map(), people: new Map() };
+  var tabs = {
+    narrow: false, // the panels are behind tabs
+    active: "chat",
+    unread: { chat: 0, questions: 0, polls: 0, people: 0 },
+    noticePoll: null, // the poll the "new poll" notice opens
+    storageKey: "",
+  };
+  var chatView = { atBottom: true, top: 0, unseen: 0 }; // where the reader left the chat, kept while it is hidden
   var controls = {}; // the host's start, end and lock buttons, or a participant's hand button
 
   // --- words and small helpers ---------------------------------------------------------------------------------
@@ -199,14 +212,16 @@
       var wasJoined = state.joined;
       state.joined = true;
       els.chatLog.setAttribute("aria-busy", "true"); // the history arrives at once: not read out line by line
+      state.catchingUp = returning;
       (ack.events || []).forEach(function (event) {
         if (event.seq > state.lastSeq) {
           apply(event, false);
           state.lastSeq = event.seq;
         }
       });
+      state.catchingUp = false;
       els.chatLog.removeAttribute("aria-busy");
-      els.chatLog.scrollTop = els.chatLog.scrollHeight;
+      if (chatView.atBottom) scrollChatToEnd(); // a reader who had scrolled back keeps their place
       applySession(ack.session || {});
       if (Array.isArray(ack.participants)) setPeople(ack.participants, ack.participants.length);
       setConnection("connected");
@@ -299,7 +314,7 @@
         if (live) announce(state.chatLocked ? t(isHost ? "chat_locked_host" : "chat_locked") : t("chat_unlocked"));
       },
       chat: function () {
-        addChatMessage(event);
+        addChatMessage(event, live);
       },
       question: function () {
         state.questions.set(data.question_id, {
@@ -315,7 +330,10 @@
           state.myQuestions.has(data.question_id) ||
           (data.author && data.author.id === myId) ||
           state.asking === data.text;
-        if (live && !mine) announce(t("new_question", { text: shorten(String(data.text || ""), ANNOUNCED_TEXT_MAX) }));
+        if (live && !mine) {
+          announce(t("new_question", { text: shorten(String(data.text || ""), ANNOUNCED_TEXT_MAX) }));
+          countUnread("questions");
+        }
       },
       upvote: function () {
         var question = state.questions.get(data.question_id);
@@ -345,7 +363,11 @@
           votes: 0,
           counts: null,
         });
-        if (live && !isHost) announce(t("poll_opened", { question: data.question }));
+        if (live && !isHost) {
+          announce(t("poll_opened", { question: data.question }));
+          countUnread("polls");
+          if (tabs.narrow && tabs.active !== "polls") tabs.noticePoll = state.polls.get(data.poll_id);
+        }
       },
       poll_vote: function () {
         var poll = state.polls.get(data.poll_id);
@@ -359,7 +381,11 @@
         poll.open = false;
         poll.votes = data.votes;
         poll.counts = data.counts || poll.counts;
-        if (live) announce(t("poll_closed"));
+        if (live) {
+          announce(t("poll_closed"));
+          if (!isHost) countUnread("polls");
+          if (tabs.noticePoll && tabs.noticePoll.id === poll.id) tabs.noticePoll = null;
+        }
       },
       hand: function () {
         var person = findPerson(data.user_id);
@@ -367,7 +393,10 @@
         if (data.user_id === myId) state.myHand = Boolean(data.raised);
         sortPeople();
         if (!live) return;
-        if (isHost && data.raised) announce(t("hand_raised_by", { name: (person || actor || {}).name || "" }));
+        if (isHost && data.raised) {
+          announce(t("hand_raised_by", { name: (person || actor || {}).name || "" }));
+          countUnread("people");
+        }
         if (data.user_id === myId && !data.raised && actor && actor.id !== myId) announce(t("your_hand_lowered"));
       },
       remove: function () {
@@ -426,6 +455,8 @@
     els.removedNote.hidden = false;
     els.room.hidden = true;
     els.toolbar.hidden = true;
+    els.tabList.hidden = true;
+    els.pollNotice.hidden = true;
     els.waiting.hidden = true;
     announce(message || t("removed_you"));
     if (socket) socket.disconnect(); // this namespace only; the page's notifications stay connected
@@ -438,6 +469,7 @@
     renderPeople();
     renderQuestions();
     renderPolls();
+    renderTabs();
   }
 
   function renderHead() {
@@ -980,7 +1012,7 @@
 
   // Chat
 
-  function addChatMessage(event) {
+  function addChatMessage(event, live) {
     var data = event.data || {};
     var actor = event.actor || {};
     var item = make("li", "chat-message");
@@ -993,11 +1025,220 @@
     time.dateTime = event.at || "";
     meta.append(" ", time);
     item.append(meta, make("p", "chat-text", String(data.text || "")));
-    var log = els.chatLog;
-    var atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+    var mine = actor.id === myId;
+    var following = chatShown() ? chatAtBottom() : chatView.atBottom;
     els.chat.appendChild(item);
     els.chatEmpty.hidden = true;
-    if (atBottom || actor.id === myId) log.scrollTop = log.scrollHeight;
+    // Messages a reconnection brought are as new to the reader as live ones, but read out as one "caught up".
+    var fresh = live || state.catchingUp;
+    if (following || mine) {
+      scrollChatToEnd();
+    } else if (fresh) {
+      chatView.unseen += 1;
+      els.chatJump.hidden = false;
+    }
+    if (!fresh || mine) return;
+    if (!live) {
+      if (!chatShown()) countUnread("chat");
+    } else if (chatShown()) {
+      announceChat(t("chat_said", { name: actor.name || t("anonymous"), text: shorten(String(data.text || ""), ANNOUNCED_TEXT_MAX) }));
+    } else {
+      countUnread("chat");
+      announceChat(plural("chat_new", tabs.unread.chat || 1));
+    }
+  }
+
+  function announceChat(text) {
+    var line = els.chatAnnouncer;
+    line.textContent = "";
+    window.setTimeout(function () {
+      line.textContent = text;
+    }, 50);
+  }
+
+  // The chat's log is drawn (its panel shown, on a phone) only while its tab is the active one.
+  function chatShown() {
+    return els.chatLog.clientHeight > 0;
+  }
+
+  function chatAtBottom() {
+    var log = els.chatLog;
+    return log.scrollHeight - log.scrollTop - log.clientHeight < AT_BOTTOM;
+  }
+
+  function scrollChatToEnd() {
+    els.chatLog.scrollTop = els.chatLog.scrollHeight;
+    chatView.atBottom = true;
+    chatView.unseen = 0;
+    els.chatJump.hidden = true;
+  }
+
+  function setUpChatScroll() {
+    els.chatLog.addEventListener("scroll", function () {
+      if (!chatShown()) return;
+      chatView.top = els.chatLog.scrollTop;
+      chatView.atBottom = chatAtBottom();
+      if (chatView.atBottom) {
+        chatView.unseen = 0;
+        els.chatJump.hidden = true;
+      }
+    });
+    els.chatJump.addEventListener("click", function () {
+      scrollChatToEnd();
+      els.chatLog.focus();
+    });
+  }
+
+  // Back on the chat: the newest message if the reader was following it, else where they left off.
+  function restoreChatPlace() {
+    if (chatView.atBottom) scrollChatToEnd();
+    else els.chatLog.scrollTop = chatView.top;
+  }
+
+  // --- tabs (narrow screens) -----------------------------------------------------------------------------------
+
+  function countUnread(name) {
+    if (!tabs.narrow || tabs.active === name) return;
+    tabs.unread[name] += 1;
+  }
+
+  function renderTabs() {
+    TABS.forEach(function (name) {
+      var tab = els.tabs[name];
+      var n = tabs.narrow && tabs.active !== name ? tabs.unread[name] : 0;
+      tab.count.hidden = n === 0;
+      tab.figure.textContent = n ? numbers.format(n) : "";
+      tab.words.textContent = n ? " " + plural("unread", n) : "";
+    });
+    var poll = tabs.noticePoll;
+    var showNotice = Boolean(tabs.narrow && poll && poll.open && tabs.active !== "polls" && !state.removed);
+    els.pollNotice.hidden = !showNotice;
+    if (showNotice) els.pollNoticeButton.textContent = t("poll_notice", { question: shorten(poll.question, ANNOUNCED_TEXT_MAX) });
+  }
+
+  function rememberTab(name) {
+    try {
+      window.sessionStorage.setItem(tabs.storageKey, name);
+    } catch (error) {
+      // private browsing or storage turned off: the tab is simply not remembered
+    }
+  }
+
+  function savedTab() {
+    try {
+      var name = window.sessionStorage.getItem(tabs.storageKey);
+      return TABS.indexOf(name) >= 0 ? name : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function selectTab(name, focus) {
+    if (tabs.active === "chat" && name !== "chat" && chatShown()) {
+      chatView.top = els.chatLog.scrollTop;
+      chatView.atBottom = chatAtBottom();
+    }
+    tabs.active = name;
+    tabs.unread[name] = 0;
+    if (name === "polls") tabs.noticePoll = null;
+    rememberTab(name);
+    layOutPanels();
+    if (focus) els.tabs[name].button.focus();
+    renderTabs();
+  }
+
+  // The WAI-ARIA tabs pattern while narrow; plain labelled sections side by side while wide.
+  function layOutPanels() {
+    els.tabList.hidden = !tabs.narrow;
+    root.classList.toggle("room-tabbed", tabs.narrow);
+    TABS.forEach(function (name) {
+      var tab = els.tabs[name];
+      var panel = tab.panel;
+      var selected = tabs.narrow && tabs.active === name;
+      tab.button.setAttribute("aria-selected", selected ? "true" : "false");
+      tab.button.tabIndex = selected ? 0 : -1;
+      if (tabs.narrow) {
+        panel.setAttribute("role", "tabpanel");
+        panel.setAttribute("aria-labelledby", tab.button.id);
+        panel.hidden = !selected;
+      } else {
+        panel.removeAttribute("role");
+        panel.setAttribute("aria-labelledby", panel.dataset.heading);
+        panel.hidden = false;
+      }
+    });
+    if (!tabs.narrow) {
+      TABS.forEach(function (name) {
+        tabs.unread[name] = 0;
+      });
+      tabs.noticePoll = null;
+    }
+    if (!tabs.narrow || tabs.active === "chat") restoreChatPlace();
+  }
+
+  function setUpTabs() {
+    els.tabList = find("[data-tabs]");
+    els.tabs = {};
+    TABS.forEach(function (name) {
+      var button = els.tabList.querySelector('[data-tab="' + name + '"]');
+      var panel = find('[data-panel="' + name + '"]');
+      panel.dataset.heading = panel.getAttribute("aria-labelledby");
+      els.tabs[name] = {
+        button: button,
+        panel: panel,
+        count: button.querySelector("[data-tab-count]"),
+        figure: button.querySelector("[data-count-figure]"),
+        words: button.querySelector("[data-count-words]"),
+      };
+      button.addEventListener("click", function () {
+        selectTab(name, false);
+      });
+    });
+    els.tabList.addEventListener("keydown", function (event) {
+      var at = TABS.indexOf(tabs.active);
+      var next = {
+        ArrowRight: (at + 1) % TABS.length,
+        ArrowLeft: (at + TABS.length - 1) % TABS.length,
+        Home: 0,
+        End: TABS.length - 1,
+      }[event.key];
+      if (next === undefined) return;
+      event.preventDefault();
+      selectTab(TABS[next], true);
+    });
+    els.pollNoticeButton.addEventListener("click", function () {
+      var poll = tabs.noticePoll;
+      selectTab("polls", false);
+      var node = poll && views.polls.get(poll.id);
+      var target = node && node.querySelector("input, button");
+      if (target) target.focus();
+      else els.tabs.polls.button.focus();
+    });
+    tabs.storageKey = "comunidade.live.tab." + sessionId;
+    tabs.active = savedTab() || "chat";
+    var narrow = window.matchMedia(NARROW);
+    tabs.narrow = narrow.matches;
+    var follow = function (change) {
+      tabs.narrow = change.matches;
+      layOutPanels();
+      renderTabs();
+    };
+    if (typeof narrow.addEventListener === "function") narrow.addEventListener("change", follow);
+    else narrow.addListener(follow);
+    layOutPanels();
+  }
+
+  // The on-screen keyboard shrinks the visual viewport only: lift the sticky composer by what it covers.
+  function setUpKeyboard() {
+    var viewport = window.visualViewport;
+    if (!viewport) return;
+    var lift = function () {
+      var covered = Math.max(0, window.innerHeight - viewport.height - viewport.offsetTop);
+      root.style.setProperty("--keyboard-inset", Math.round(covered) + "px");
+    };
+    viewport.addEventListener("resize", lift);
+    viewport.addEventListener("scroll", lift);
+    lift();
   }
 
   // --- forms ---------------------------------------------------------------------------------------------------
@@ -1234,6 +1475,10 @@
       chatEmpty: find("[data-chat-empty]"),
       chatLocked: find("[data-chat-locked]"),
       chatFieldset: find("[data-chat-fieldset]"),
+      chatJump: find("[data-chat-jump]"),
+      chatAnnouncer: find("[data-chat-announcer]"),
+      pollNotice: find("[data-poll-notice]"),
+      pollNoticeButton: find('[data-action="show-poll"]'),
     };
 
     if (root.dataset.removed === "true") {
@@ -1243,6 +1488,9 @@
     els.toolbar.hidden = false;
     els.room.hidden = false;
     setUpControls();
+    setUpChatScroll();
+    setUpTabs();
+    setUpKeyboard();
     var forms = {
       chat: find('[data-form="chat"]'),
       question: find('[data-form="question"]'),

@@ -138,13 +138,14 @@ def page(new_page):
 
 @pytest.fixture
 def screenshot(request):
-    """`screenshot(page, variant)` saves the whole page to build/screenshots/<test-name>-<variant>.png."""
+    """`screenshot(page, variant)` saves the whole page to build/screenshots/<test-name>-<variant>.png;
+    `screenshot(page, variant, full_page=False)` only what the screen shows."""
     test_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
 
-    def save(page, variant):
+    def save(page, variant, full_page=True):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{test_name}-{variant}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return save

@@ -77,6 +77,14 @@ def open_room(page, session_id):
     return room
 
 
+def open_tab(page, name):
+    """On a phone the room shows one panel at a time: open `name`'s tab (a wide screen shows every panel)."""
+    tabs = page.locator("[data-tabs]")
+    if tabs.is_visible():
+        tabs.locator(f"#tab-{name}").click()
+        expect(tabs.locator(f"#tab-{name}")).to_have_attribute("aria-selected", "true")
+
+
 def accept_next_dialog(page):
     page.once("dialog", lambda dialog: dialog.accept())
 
@@ -107,6 +115,7 @@ def test_host_and_participant_run_a_session_together(new_page, screenshot, axe):
     expect(host_room).to_have_attribute("data-status", "scheduled")
     expect(participant.locator("[data-waiting-note]")).to_be_visible()
     # A question may be drafted while waiting; it goes once the session is live.
+    open_tab(participant, "questions")
     participant.locator("#question-text").fill(QUESTION)
     expect(participant.locator('[data-form="question"] button[type=submit]')).to_be_disabled()
     expect(host.locator(".people-list .person").filter(has_text=PARTICIPANT_NAME)).to_be_visible()
@@ -146,6 +155,7 @@ def test_host_and_participant_run_a_session_together(new_page, screenshot, axe):
     screenshot(host, "2-host-writes-a-poll")
     host.get_by_role("button", name="Open the poll").click()
     expect(host.locator("[data-poll-details]")).not_to_have_attribute("open", "")
+    open_tab(participant, "polls")
     voting = participant.locator(".poll").filter(has_text=POLL)
     expect(voting.locator("input[type=radio]")).to_have_count(3)
     voting.get_by_label(OPTIONS[1]).check()
@@ -195,6 +205,7 @@ def test_host_and_participant_run_a_session_together(new_page, screenshot, axe):
     expect(several.locator(".poll-results tbody td:nth-child(2)")).to_have_text(["1", "0", "1"])
 
     # The chat goes both ways; Enter sends.
+    open_tab(participant, "chat")
     participant.locator("#chat-text").fill(FROM_PARTICIPANT)
     participant.locator("#chat-text").press("Enter")
     expect(host.locator(".chat-list .chat-message").filter(has_text=FROM_PARTICIPANT)).to_contain_text(PARTICIPANT_NAME)
@@ -253,6 +264,7 @@ def test_host_and_participant_run_a_session_together(new_page, screenshot, axe):
     expect(other.locator(".question-list .question").filter(has_text=QUESTION)).not_to_contain_text(PARTICIPANT_NAME)
     other.locator("#question-text").fill(OTHER_QUESTION)
     other.locator('[data-form="question"] button[type=submit]').click()
+    open_tab(participant, "questions")
     theirs = participant.locator(".question-list .question").filter(has_text=OTHER_QUESTION)
     expect(theirs.locator(".question-author")).to_contain_text(OTHER_NAME)
     theirs.locator("button.upvote").click()
@@ -268,6 +280,7 @@ def test_host_and_participant_run_a_session_together(new_page, screenshot, axe):
     expect(on_show.get_by_role("button", name="Stop highlighting")).to_be_visible()
 
     # The host locks the chat: participants cannot write until it opens again.
+    open_tab(participant, "chat")
     host.get_by_role("button", name="Lock the chat").click()
     expect(participant.locator("[data-chat-locked]")).to_be_visible()
     expect(participant.locator("#chat-text")).to_be_disabled()
@@ -346,6 +359,7 @@ def test_room_before_the_start_passes_axe_and_fits_a_phone(new_page, screenshot,
     expect(participant.locator(".people-list .person.is-host")).to_contain_text(HOST_NAME)
     expect(participant.locator("[data-presence-count]")).not_to_be_empty()
     host.locator("[data-poll-details] summary").click()
+    open_tab(host_on_phone, "polls")
     host_on_phone.locator("[data-poll-details] summary").click()
     expect(host.locator("#poll-option-2")).to_be_visible()
 
