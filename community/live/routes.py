@@ -281,7 +281,7 @@ def room(session_id):
         live=live,
         is_host=current_user.id == live.host_id,
         removed=_removed(live),
-        can_see_link=services.can_see_link(live, current_user),
+        can_see_link=live_access.can_see_link(live, current_user),
     )
 
 
