@@ -44,7 +44,8 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = _engine_options()
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 12 * 1024 * 1024))
-    # Uploaded files live here, outside static/, under generated names; each is sent only to those allowed.
+    # Uploaded files (evidence, attachments) live here, outside static/, under generated names; each is sent only to
+    # those allowed.
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     LIBRARY_ATTACHMENT_MAX_BYTES = int(os.environ.get("LIBRARY_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 
@@ -138,8 +139,6 @@ class Config:
     LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", 30))
     LIVE_PRESENCE_TTL = float(os.environ.get("LIVE_PRESENCE_TTL", 90))
 
-    # Uploaded files (evidence, attachments) live here, outside static/, under generated names.
-    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024))
 
     # The font of the PDFs the site writes (DejaVu Sans, copied here by `make vendor` from npm).
