@@ -7,17 +7,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
-from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, current_app
 from flask_babel import gettext as _
-from flask_login import current_user
 from pythonjsonlogger.json import JsonFormatter
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from community.core import ratelimits, security  # noqa: F401 (ratelimits names the swept-memory:// store)
-from community.core.errors import json_error, register_errorhandlers, wants_json
+from community.auth import login  # noqa: F401 (registers how Flask-Login finds the user of a request)
+from community.core import i18n, ratelimits, security  # noqa: F401 (ratelimits names the swept-memory:// store)
+from community.core.errors import register_errorhandlers
 from community.core.message_queue import RedisQueue
 from community.core.payloads import BoundedJSONProvider, SocketJSON
 from community.core.websocket import WebSocketsWithoutCompression
@@ -159,7 +158,7 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
@@ -192,73 +191,6 @@ def end_db_session(_exc):
     except sa.exc.DBAPIError as error:
         current_app.logger.warning("A database connection was lost at the end of a request: %s", error.orig)
         db.session.registry.clear()
-
-
-@login_manager.user_loader
-def load_user(user_id):
-    from community.auth.models import User
-
-    user_part, _sep, token = user_id.partition(":")
-    if not user_part.isdigit():
-        return None
-    # With the city, shown beside the name in many places (and in every live room event).
-    user = db.session.get(User, int(user_part), options=[so.joinedload(User.city)])
-    if user is None or not token or not secrets.compare_digest(user.session_token, token):
-        return None
-    return user
-
-
-@login_manager.request_loader
-def load_user_from_bearer(req):
-    """API requests may authenticate with `Authorization: Bearer <token>` instead of the session cookie."""
-    from community.auth.services import user_for_api_token
-
-    if not req.path.startswith("/api/"):
-        return None
-    scheme, _sep, token = req.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    user = user_for_api_token(token.strip())
-    g.token_authenticated = user is not None
-    g.bad_token = user is None
-    return user
-
-
-@login_manager.unauthorized_handler
-def unauthorized():
-    if wants_json():
-        if g.get("bad_token"):
-            return json_error(401, "invalid_token", _("The API token is not valid or was revoked."))
-        return json_error(401)
-    flash(_("Please sign in to continue."), "info")
-    # Come back to the page after signing in; a refused form post has no page to come back to.
-    next_page = request.full_path.rstrip("?") if request.method == "GET" else None
-    return redirect(url_for("auth.login", next=next_page))
-
-
-def _reader():
-    """The signed-in user, or the user behind a socket event authenticated by an API token."""
-    if current_user and current_user.is_authenticated:
-        return current_user
-    return g.get("socket_user")
-
-
-def select_locale():
-    languages = current_app.config["LANGUAGES"]
-    reader = _reader()
-    if reader is not None and reader.locale in languages:
-        return reader.locale
-    if session.get("locale") in languages:
-        return session["locale"]
-    # Werkzeug matches pt-BR to pt_BR and a bare "pt" or "es-AR" to the closest catalog.
-    return request.accept_languages.best_match(languages) or languages[0]
-
-
-def select_timezone():
-    reader = _reader()
-    if reader is not None and reader.timezone:
-        return reader.timezone
-    return current_app.config["DEFAULT_USER_TIMEZONE"]
 
 
 def register_blueprints(app):
