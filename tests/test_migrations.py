@@ -452,3 +452,70 @@ def test_a_2025_site_moves_to_the_standard_on_postgresql(throwaway_postgres_data
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+BEFORE_ONE_REPORT_PER_PERSON = "a3c9e1f27b45"
+
+
+def report_twice_then_upgrade(url, tmp_path):
+    """A site whose people reported posts more than once before the rule; the upgrade keeps one report each."""
+    app = make_app(url, tmp_path)
+    flask(app, "db", "upgrade", BEFORE_ONE_REPORT_PER_PERSON)
+    flask(app, "seed-demo")
+    with app.app_context():
+        post_a, post_b = db.session.scalars(sa.text("SELECT id FROM posts ORDER BY id LIMIT 2")).all()
+        ana, carlos = db.session.scalars(sa.text("SELECT id FROM users ORDER BY id LIMIT 2")).all()
+        rows = [
+            (post_a, ana, "primeira, resolvida", True),
+            (post_a, ana, "segunda, aberta", False),
+            (post_a, ana, "terceira, aberta", False),
+            (post_a, carlos, "outra pessoa", False),
+            (post_b, ana, "primeira, resolvida", True),
+            (post_b, ana, "segunda, resolvida", True),
+        ]
+        for post_id, user_id, reason, resolved in rows:
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO flags (post_id, user_id, reason, created_at, resolved_at, resolved_by_id) "
+                    "VALUES (:post_id, :user_id, :reason, :now, :resolved_at, :resolved_by)"
+                ),
+                {
+                    "post_id": post_id,
+                    "user_id": user_id,
+                    "reason": reason,
+                    "now": datetime(2026, 11, 1),
+                    "resolved_at": datetime(2026, 11, 2) if resolved else None,
+                    "resolved_by": carlos if resolved else None,
+                },
+            )
+        db.session.commit()
+        db.engine.dispose()
+    flask(app, "db", "upgrade")
+    with app.app_context():
+        kept = db.session.execute(sa.text("SELECT post_id, user_id, reason FROM flags ORDER BY id")).all()
+        assert [tuple(row) for row in kept] == [
+            (post_a, ana, "segunda, aberta"),
+            (post_a, carlos, "outra pessoa"),
+            (post_b, ana, "primeira, resolvida"),
+        ], "the open report is kept over a resolved one, else the oldest"
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.execute(
+                sa.text("INSERT INTO flags (post_id, user_id, reason, created_at) VALUES (:p, :u, 'de novo', :now)"),
+                {"p": post_a, "u": carlos, "now": datetime(2026, 12, 1)},
+            )
+        db.session.rollback()
+    assert schema_diff(app) == []
+    flask(app, "db", "downgrade", BEFORE_ONE_REPORT_PER_PERSON)
+    flask(app, "db", "upgrade")
+    assert schema_diff(app) == []
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_reports_made_twice_are_kept_once_on_sqlite(tmp_path):
+    report_twice_then_upgrade(f"sqlite:///{tmp_path / 'reports.db'}", tmp_path)
+
+
+@pytest.mark.postgres
+def test_reports_made_twice_are_kept_once_on_postgresql(throwaway_postgres_database, tmp_path):
+    report_twice_then_upgrade(throwaway_postgres_database, tmp_path)

@@ -116,6 +116,43 @@ def test_visitors_are_sent_to_sign_in_before_flagging(app, people):
     assert flags(app) == []
 
 
+def test_a_person_reports_a_post_once(app, people, flagged):
+    _thread_id, answer_id = flagged
+    asker = sign_in(app, people["asker"], language="en")
+    page = asker.get(f"/threads/posts/{answer_id}/flag")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "You have already reported this post." in html and 'name="reason"' not in html
+    again = asker.post(f"/threads/posts/{answer_id}/flag", data={"reason": "Ofensivo de novo"})
+    assert again.status_code == 409
+    assert "You have already reported this post." in again.get_data(as_text=True)
+    assert [(user, reason) for _p, user, reason, _by, _r in flags(app)] == [
+        (people["asker"].id, "Ofensivo"),
+        (people["colleague"].id, "Fora do assunto"),
+    ]
+
+
+def test_a_dismissed_report_is_not_made_again_by_the_same_person(app, people, flagged):
+    _thread_id, answer_id = flagged
+    moderator(app, people).post(f"/threads/posts/{answer_id}/dismiss-flags")
+    again = sign_in(app, people["colleague"], language="es").post(
+        f"/threads/posts/{answer_id}/flag", data={"reason": "Sigue fuera de tema"}
+    )
+    assert again.status_code == 409
+    assert "Ya reportaste esta publicación." in again.get_data(as_text=True)
+    assert len(flags(app)) == 2
+
+
+def test_the_database_holds_one_report_per_person_and_post(app, people, flagged):
+    _thread_id, answer_id = flagged
+    with app.app_context():
+        db.session.add(Flag(post_id=answer_id, user_id=people["asker"].id, reason="por fora do serviço"))
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+    assert len(flags(app)) == 2
+
+
 # --- the queue -------------------------------------------------------------------------------------------------
 
 
@@ -246,6 +283,33 @@ def test_a_locked_thread_refuses_participants_but_not_moderators(app, people):
     with app.app_context():
         assert db.session.get(Thread, thread_id).reply_count == 3
         assert db.session.get(Post, own_answer).body == "antes do bloqueio"
+
+
+def test_a_locked_thread_refuses_edits_by_its_asker_too(app, people):
+    thread_id, asker = ask(app, people["asker"])
+    assert moderator(app, people).post(f"/threads/{thread_id}/lock", data={"locked": "1"}).status_code == 302
+    asker = sign_in(app, people["asker"], language="en")
+    assert asker.get(f"/threads/{thread_id}/edit").status_code == 403
+    response = asker.post(f"/threads/{thread_id}/edit", data={**QUESTION, "title": "Trocado depois do bloqueio"})
+    assert response.status_code == 403
+    assert "This thread is locked; only moderators can change it." in response.get_data(as_text=True)
+    question = question_of(app, thread_id)
+    assert asker.get(f"/threads/posts/{question}/edit").status_code == 302, "the question is edited with the thread"
+    with app.app_context():
+        thread = db.session.get(Thread, thread_id)
+        assert thread.title == QUESTION["title"] and thread.question.revision_count == 0
+    html = asker.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert f"/threads/{thread_id}/edit" not in html and "Edit the question" not in html
+
+
+def test_a_moderator_who_asked_still_edits_a_locked_thread(app, people):
+    thread_id, mentor = ask(app, people["mentor"])
+    assert mentor.post(f"/threads/{thread_id}/lock", data={"locked": "1"}).status_code == 302
+    assert mentor.get(f"/threads/{thread_id}/edit").status_code == 200
+    response = mentor.post(f"/threads/{thread_id}/edit", data={**QUESTION, "title": "Resumo da discussão"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Thread, thread_id).title == "Resumo da discussão"
 
 
 def test_unlocking_lets_participants_reply_again(app, people):

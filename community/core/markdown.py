@@ -1,6 +1,7 @@
 """User text: Markdown rendered once on save, then sanitised with an allowlist."""
 
 import re
+import secrets
 import xml.etree.ElementTree as etree
 from html import escape
 
@@ -49,22 +50,26 @@ FENCE = re.compile(r"^[ \t]{0,3}(?:`{3,}|~{3,})")
 # Deeply nested quotes are just as costly; nobody quotes a quote of a quote ten times.
 QUOTE_DEPTH_MAX = 8
 DEEP_QUOTE = re.compile(rf"^((?:[ \t]*>){{{QUOTE_DEPTH_MAX}}})(?:[ \t]*>)+", flags=re.MULTILINE)
-ALLOWED_CLASSES = {"a": {"mention"}}
+# Only the server makes mention links: the processor marks its own with a class made up for that one rendering,
+# and the sanitiser turns that mark into "mention" and drops every other class, so a `class="mention"` written by
+# hand goes like any other class.
+MENTION_CLASS = "mention"
 
 # @handle, not inside a word or an e-mail address.
 MENTION = r"(?<![\w@.])@([a-z0-9_]{3,30})\b"
 
 
 class _MentionLinks(InlineProcessor):
-    def __init__(self, mentions):
+    def __init__(self, mentions, mark):
         super().__init__(MENTION)
         self.mentions = mentions
+        self.mark = mark
 
     def handleMatch(self, m, data):
         url = self.mentions.get(m.group(1))
         if url is None:
             return None, None, None
-        link = etree.Element("a", {"href": url, "class": "mention"})
+        link = etree.Element("a", {"href": url, "class": self.mark})
         link.text = m.group(0)
         return link, m.start(0), m.end(0)
 
@@ -131,8 +136,9 @@ def render(text, mentions=None):
     # "<a " * 16000 took 16 s. Without this step raw tags are still read inline, one at a time, and the
     # allowlist below keeps the same few it kept before.
     renderer.preprocessors.deregister("html_block")
+    mark = f"{MENTION_CLASS}-{secrets.token_hex(12)}"
     if mentions:
-        renderer.inlinePatterns.register(_MentionLinks(mentions), "mention", 175)
+        renderer.inlinePatterns.register(_MentionLinks(mentions, mark), "mention", 175)
     text = (text or "").replace(LITERAL_BRACKET, "").replace(LITERAL_COLON, "")
     try:
         html = renderer.convert(_defused(text))
@@ -140,11 +146,17 @@ def render(text, mentions=None):
         # Some other nesting deeper than Python allows: the text is shown as it was written, never a 500.
         html = "".join(f"<p>{escape(part)}</p>" for part in text.split("\n\n") if part.strip())
     html = html.replace(LITERAL_BRACKET, "[").replace(LITERAL_COLON, ":")
+
+    def server_mentions_only(tag, attribute, value):
+        if attribute != "class":
+            return value
+        return MENTION_CLASS if tag == "a" and value == mark else None
+
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        allowed_classes=ALLOWED_CLASSES,
+        attributes={**ALLOWED_ATTRIBUTES, "a": ALLOWED_ATTRIBUTES["a"] | {"class"}},
+        attribute_filter=server_mentions_only,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="nofollow noopener",
         strip_comments=True,
