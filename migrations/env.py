@@ -100,6 +100,11 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
+    upgrades = []
+
+    def count_upgrades(ctx, step, heads, run_args):
+        if step.is_upgrade:
+            upgrades.append(step.up_revision_id)
 
     with connectable.connect() as connection:
         context.configure(
@@ -107,11 +112,33 @@ def run_migrations_online():
             target_metadata=get_metadata(),
             render_item=render_item,
             include_name=include_name,
+            on_version_apply=count_upgrades,
             **conf_args,
         )
 
         with context.begin_transaction():
             context.run_migrations()
+        at_head = set(context.get_context().get_current_heads()) == set(context.script.get_heads())
+
+    if upgrades and at_head:
+        fill_the_search_index()
+
+
+def fill_the_search_index():
+    """After an upgrade that reached the head, the search index gets every document it lacks (a kind a migration
+    made searchable, on a site that already had such things) and loses any that went stale, so no site needs a
+    manual `flask search reindex`. Only at the head do the app's models, which build the documents, match the
+    tables."""
+    from community.search import services as search
+
+    state = search.check(fix=True)
+    if not state.up_to_date:
+        logger.info(
+            "Search index brought up to date: %d missing, %d stale, %d left over.",
+            len(state.missing),
+            len(state.stale),
+            len(state.left_over),
+        )
 
 
 if context.is_offline_mode():

@@ -519,3 +519,55 @@ def test_reports_made_twice_are_kept_once_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_reports_made_twice_are_kept_once_on_postgresql(throwaway_postgres_database, tmp_path):
     report_twice_then_upgrade(throwaway_postgres_database, tmp_path)
+
+
+# --- the search index after an upgrade ---------------------------------------------------------------------------
+
+BEFORE_SEARCH = "49fe2ad70701"
+
+
+def upgrade_a_site_from_before_search(url, tmp_path):
+    """A site with a question, an answer and a session from before search: the upgrade indexes them all."""
+    app = make_app(url, tmp_path)
+    flask(app, "db", "upgrade", BEFORE_SEARCH)
+    with app.app_context():
+        url = db.engine.url.render_as_string(hide_password=False)
+        db.engine.dispose()
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        site = OldSite(connection)
+        area = site.add("practice_areas", code="DM", position=1, names={"en": "Data Management"}, descriptions={})
+        asker = site.add("users", email="ana@example.org", display_name="Ana", role="participant", active=True)
+        mentor = site.add("users", email="mentora@example.org", display_name="Mentora", role="mentor", active=True)
+        thread = site.add("threads", title="Inventário de mananciais", author_id=asker, practice_area_id=area,
+                          visibility="public", language="pt_BR")  # fmt: skip
+        question = site.add("posts", thread_id=thread, author_id=asker, kind="question", body="Como começar?",
+                            body_html="<p>Como começar?</p>", hidden=False)  # fmt: skip
+        connection.execute(sa.text("UPDATE threads SET question_id = :q WHERE id = :t"), {"q": question, "t": thread})
+        site.add("posts", thread_id=thread, author_id=mentor, kind="answer", body="Pelos aquíferos.",
+                 body_html="<p>Pelos aquíferos.</p>", hidden=False)  # fmt: skip
+        site.add("live_sessions", host_id=mentor, title="Plantão de saneamento", agenda="Pauta",
+                 agenda_html="<p>Pauta sobre esgoto</p>", status="scheduled", capacity=10, language="pt_BR",
+                 starts_at=datetime(2026, 5, 1, 12), ends_at=datetime(2026, 5, 1, 13))  # fmt: skip
+    engine.dispose()
+    result = flask(app, "db", "upgrade")
+    client = app.test_client()
+    for query, kind in (("mananciais", "thread"), ("aquiferos", "post"), ("saneamento", "session")):
+        items = client.get("/api/v1/search", query_string={"q": query}).get_json()["items"]
+        assert [item["kind"] for item in items if item["kind"] == kind] == [kind], (query, result.output)
+    checked = app.test_cli_runner().invoke(FlaskGroup(create_app=lambda: app, load_dotenv=False), ["search", "check"])
+    assert checked.exit_code == 0, checked.output
+    return app
+
+
+def test_an_upgrade_fills_the_search_index_on_sqlite(tmp_path):
+    app = upgrade_a_site_from_before_search(f"sqlite:///{tmp_path / 'before-search.db'}", tmp_path)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_an_upgrade_fills_the_search_index_on_postgresql(throwaway_postgres_database, tmp_path):
+    app = upgrade_a_site_from_before_search(throwaway_postgres_database, tmp_path)
+    with app.app_context():
+        db.engine.dispose()
