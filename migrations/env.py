@@ -107,6 +107,13 @@ def run_migrations_online():
             upgrades.append(step.up_revision_id)
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite rebuilds a table to alter it (batch mode): dropping the old copy with foreign keys on would
+            # delete, through ON DELETE CASCADE, every row that points at it. Rows an older site left pointing at
+            # nothing are reported once, by migration e7ab00209181, and by `flask check-orphans` at any time.
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -116,8 +123,15 @@ def run_migrations_online():
             **conf_args,
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                # Back to the pool as every SQLite connection is, even when a migration failed.
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                connection.commit()
         at_head = set(context.get_context().get_current_heads()) == set(context.script.get_heads())
 
     if upgrades and at_head:

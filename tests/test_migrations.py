@@ -571,3 +571,93 @@ def test_an_upgrade_fills_the_search_index_on_postgresql(throwaway_postgres_data
     app = upgrade_a_site_from_before_search(throwaway_postgres_database, tmp_path)
     with app.app_context():
         db.engine.dispose()
+
+
+# --- SQLite enforces foreign keys --------------------------------------------------------------------------------
+
+BEFORE_FOREIGN_KEYS = "c07b66a8a2d7"
+
+
+def test_orphan_rows_of_an_old_sqlite_site_are_reported_before_enforcement_and_kept(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'orphans.db'}", tmp_path)
+    flask(app, "db", "upgrade", BEFORE_FOREIGN_KEYS)
+    flask(app, "seed-demo")
+    with app.app_context():
+        db.engine.dispose()
+    # Written as a site without enforcement wrote them: a vote and a report on posts deleted since.
+    raw = sa.create_engine(f"sqlite:///{tmp_path / 'orphans.db'}")
+    with raw.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        connection.commit()
+        user = connection.exec_driver_sql("SELECT id FROM users ORDER BY id LIMIT 1").scalar()
+        when = datetime(2026, 1, 1)
+        connection.execute(
+            sa.text("INSERT INTO votes (post_id, user_id, created_at) VALUES (9001, :user, :when)"),
+            {"user": user, "when": when},
+        )
+        connection.execute(
+            sa.text("INSERT INTO flags (post_id, user_id, reason, created_at) VALUES (9002, :user, 'spam', :when)"),
+            {"user": user, "when": when},
+        )
+        connection.commit()
+    raw.dispose()
+    result = flask(app, "db", "upgrade")
+    assert "Rows that name a row that is gone" in result.output
+    assert "  flags: 1 row(s) naming a missing posts" in result.output
+    assert "  votes: 1 row(s) naming a missing posts" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.text("SELECT count(*) FROM votes WHERE post_id = 9001")) == 1, "kept"
+        assert db.session.scalar(sa.text("PRAGMA foreign_keys")) == 1, "the app's connections enforce them"
+        db.session.remove()
+    cli = FlaskGroup(create_app=lambda: app, load_dotenv=False)
+    listed = app.test_cli_runner().invoke(cli, ["check-orphans"])
+    assert listed.exit_code == 1
+    assert "votes rowid" in listed.output and "names a missing posts" in listed.output
+    assert "2 row(s) name a row that is gone." in listed.output
+    with app.app_context():
+        db.session.execute(sa.text("DELETE FROM votes WHERE post_id = 9001"))
+        db.session.execute(sa.text("DELETE FROM flags WHERE post_id = 9002"))
+        db.session.commit()
+        db.session.remove()
+    clean = app.test_cli_runner().invoke(cli, ["check-orphans"])
+    assert clean.exit_code == 0 and "No row names a row that is gone." in clean.output
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_clean_site_upgrades_without_an_orphan_report(tmp_path):
+    tables = ("posts", "votes", "search_documents", "assessment_evidence")
+    app = make_app(f"sqlite:///{tmp_path / 'clean.db'}", tmp_path)
+    flask(app, "db", "upgrade", BEFORE_FOREIGN_KEYS)
+    flask(app, "seed-demo")
+    with app.app_context():
+        counts = {name: db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in tables}
+        db.engine.dispose()
+    result = flask(app, "db", "upgrade")
+    assert "Rows that name a row that is gone" not in result.output
+    flask(app, "db", "downgrade", "base")
+    flask(app, "db", "upgrade")
+    flask(app, "seed-demo")
+    with app.app_context():
+        again = {name: db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in tables}
+        assert again == counts
+        db.engine.dispose()
+
+
+def test_a_migration_that_rebuilds_a_table_on_sqlite_deletes_nothing_that_points_at_it(tmp_path):
+    """Batch mode rebuilds `users` to drop a column; with foreign keys on, dropping the old copy would take every
+    follow, vote and notification of every person with it (ON DELETE CASCADE). Migrations run with them off."""
+    tables = ("subscriptions", "notifications", "votes", "users")
+    app = make_app(f"sqlite:///{tmp_path / 'rebuild.db'}", tmp_path)
+    flask(app, "db", "upgrade")
+    flask(app, "seed-demo")
+    with app.app_context():
+        before = {name: db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in tables}
+        db.engine.dispose()
+    assert before["subscriptions"] > 0
+    flask(app, "db", "downgrade", "8c1f4e2a9b73")  # before e-mail confirmation: users loses a column
+    flask(app, "db", "upgrade")
+    with app.app_context():
+        after = {name: db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in tables}
+        db.engine.dispose()
+    assert after == before

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from community.core.models import utcnow
 from community.extensions import db
-from community.threads.models import Flag, Post, Thread
+from community.threads.models import Flag, ModerationAction, Post, PostRevision, Thread, Vote
 from tests.conftest import sends_to_login
 from tests.threads_helpers import QUESTION, answer, ask, bearer, cast, moderation_log, question_of, sign_in
 
@@ -435,3 +435,30 @@ def test_moderation_routes_answer_404_for_unknown_ids(app, people):
         assert mentor.post(url).status_code == 404
     assert mentor.post("/threads/999/move", data={"practice_area": "OD"}).status_code == 404
     assert moderation_log(app) == []
+
+
+# --- what a deleted reply leaves behind ---------------------------------------------------------------------------
+
+
+def test_a_deleted_reply_takes_its_votes_revisions_and_reports_along(app, people, flagged):
+    """The database's own ON DELETE rules do it, on SQLite as on PostgreSQL: SQLite enforces foreign keys too."""
+    thread_id, answer_id = flagged
+    author = sign_in(app, people["other_city"])
+    assert author.post(f"/threads/posts/{answer_id}/edit", data={"body": "Texto revisto"}).status_code == 302
+    assert sign_in(app, people["mentor"]).post(f"/threads/posts/{answer_id}/vote").status_code == 302
+    moderator(app, people).post(f"/threads/posts/{answer_id}/dismiss-flags")
+    assert author.post(f"/threads/posts/{answer_id}/delete").status_code == 302
+    with app.app_context():
+        for model in (Flag, PostRevision, Vote):
+            left = db.session.scalar(sa.select(sa.func.count()).select_from(model).where(model.post_id == answer_id))
+            assert left == 0, model.__name__
+        log = db.session.scalars(sa.select(ModerationAction).where(ModerationAction.thread_id == thread_id)).all()
+        assert [(entry.action, entry.post_id) for entry in log] == [("dismiss_flags", None)], "the log stays"
+
+
+def test_a_row_naming_a_missing_post_is_refused(app, people):
+    with app.app_context():
+        db.session.add(Vote(post_id=987654, user_id=people["asker"].id))
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+        db.session.rollback()
