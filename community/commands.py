@@ -1,4 +1,5 @@
-"""App-wide commands: `flask seed-demo` fills an empty site with the cohort's demo data."""
+"""App-wide commands: `flask seed-demo` fills an empty site with the cohort's demo data; `flask check-orphans` lists
+rows that name a row that is gone."""
 
 from datetime import datetime, time, timedelta
 
@@ -10,7 +11,7 @@ from community.auth import services as accounts
 from community.cities.models import City
 from community.cities.services import city_by_slug, unique_slug
 from community.core.markdown import render
-from community.core.models import utcnow
+from community.core.models import orphan_rows, utcnow
 from community.core.permissions import Role
 from community.extensions import db
 from community.framework import loader as framework
@@ -490,3 +491,17 @@ def seed_demo(if_empty):
         f"{len(DEMO_CASES)} example case studies."
     )
     click.echo(f"Every demo account's password is {DEMO_PASSWORD!r}; e.g. sign in as {DEMO_PEOPLE[1][0]}.")
+
+
+@bp.cli.command("check-orphans")
+def check_orphans():
+    """List rows whose foreign key names a row that is gone (SQLite from before it enforced them); exit 1 if any."""
+    with db.engine.connect() as connection:
+        orphans = orphan_rows(connection)
+    if not orphans:
+        click.echo("No row names a row that is gone.")
+        return
+    for table, rowid, parent in orphans:
+        click.echo(f"{table} rowid {rowid}: names a missing {parent}")
+    click.echo(f"{len(orphans)} row(s) name a row that is gone.")
+    raise SystemExit(1)

@@ -100,18 +100,59 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
+    upgrades = []
+
+    def count_upgrades(ctx, step, heads, run_args):
+        if step.is_upgrade:
+            upgrades.append(step.up_revision_id)
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite rebuilds a table to alter it (batch mode): dropping the old copy with foreign keys on would
+            # delete, through ON DELETE CASCADE, every row that points at it. Rows an older site left pointing at
+            # nothing are reported once, by migration e7ab00209181, and by `flask check-orphans` at any time.
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             render_item=render_item,
             include_name=include_name,
+            on_version_apply=count_upgrades,
             **conf_args,
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                # Back to the pool as every SQLite connection is, even when a migration failed.
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                connection.commit()
+        at_head = set(context.get_context().get_current_heads()) == set(context.script.get_heads())
+
+    if upgrades and at_head:
+        fill_the_search_index()
+
+
+def fill_the_search_index():
+    """After an upgrade that reached the head, the search index gets every document it lacks (a kind a migration
+    made searchable, on a site that already had such things) and loses any that went stale, so no site needs a
+    manual `flask search reindex`. Only at the head do the app's models, which build the documents, match the
+    tables."""
+    from community.search import services as search
+
+    state = search.check(fix=True)
+    if not state.up_to_date:
+        logger.info(
+            "Search index brought up to date: %d missing, %d stale, %d left over.",
+            len(state.missing),
+            len(state.stale),
+            len(state.left_over),
+        )
 
 
 if context.is_offline_mode():

@@ -87,6 +87,8 @@ def _empty_tables():
             names = ", ".join(f'"{table.name}"' for table in tables)
             connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            # Threads and posts name each other: the keys are checked once every table is empty.
+            connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
             for table in tables:
                 connection.execute(table.delete())
 

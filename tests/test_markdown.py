@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from community.core import markdown
 from community.core.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, MARKUP, MARKUP_MAX, render
 
 CORPUS = Path(__file__).with_name("xss_corpus.txt")
@@ -105,10 +104,10 @@ def outside_allowlist(html):
         if tag not in ALLOWED_TAGS:
             found.append(f"<{tag}>")
         allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | ({"rel"} if tag == "a" else set())
-        classes = getattr(markdown, "ALLOWED_CLASSES", {}).get(tag, set())
         for name, value in attrs:
             if name == "class":
-                found.extend(f"class {word!r} on <{tag}>" for word in (value or "").split() if word not in classes)
+                # The only class is the server's own mention mark, which user text alone never gets.
+                found.extend(f"class {word!r} on <{tag}>" for word in (value or "").split())
             elif name not in allowed:
                 found.append(f"{name} on <{tag}>")
     return found
@@ -244,6 +243,47 @@ def test_allowed_inline_html_is_kept():
 def test_event_handlers_are_stripped_leaving_the_text():
     html = render('Click <span onclick="alert(1)">here</span> now.')
     assert html == "<p>Click here now.</p>"
+
+
+def mention_links(html):
+    """The href of every link carrying the mention class."""
+    links = []
+    for tag, attrs in parse(html).elements:
+        attributes = dict(attrs)
+        if tag == "a" and "mention" in (attributes.get("class") or "").split():
+            links.append(attributes["href"])
+    return links
+
+
+def test_mentions_of_real_people_become_mention_links():
+    html = render("Obrigada, @ana_mogi e @ninguem!", {"ana_mogi": "/people/ana_mogi"})
+    assert mention_links(html) == ["/people/ana_mogi"]
+    assert "@ninguem" in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '<a class="mention" href="https://example.com/phish">Ana</a>',
+        '<a href="/people/ana_mogi" class="mention">Ana Mogi</a>',
+        "<a class='mention x' href='/people/ana_mogi'>a Ana</a>",
+        '<a class="mention-0123456789abcdef01234567" href="/x">Ana</a>',
+    ],
+)
+def test_a_mention_link_written_by_hand_is_an_ordinary_link(text):
+    for mentions in (None, {"ana_mogi": "/people/ana_mogi"}):
+        html = render(f"Veja {text}", mentions)
+        assert mention_links(html) == [], html
+        assert outside_allowlist(html) == [], html
+        assert "<a " in html, "the link itself stays, as any link would"
+
+
+def test_only_the_servers_mention_links_carry_the_class_beside_a_forged_one():
+    text = '@ana_mogi e <a class="mention" href="https://example.com/phish">@ana_mogi</a>'
+    html = render(text, {"ana_mogi": "/people/ana_mogi"})
+    # The @handle inside the forged link is a real person's, so the server links it; the forged link has no class.
+    assert mention_links(html) == ["/people/ana_mogi", "/people/ana_mogi"]
+    assert 'class="mention" href="https://example.com/phish"' not in html and "https://example.com/phish" in html
 
 
 def test_empty_and_missing_text():

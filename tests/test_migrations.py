@@ -452,3 +452,212 @@ def test_a_2025_site_moves_to_the_standard_on_postgresql(throwaway_postgres_data
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+BEFORE_ONE_REPORT_PER_PERSON = "a3c9e1f27b45"
+
+
+def report_twice_then_upgrade(url, tmp_path):
+    """A site whose people reported posts more than once before the rule; the upgrade keeps one report each."""
+    app = make_app(url, tmp_path)
+    flask(app, "db", "upgrade", BEFORE_ONE_REPORT_PER_PERSON)
+    flask(app, "seed-demo")
+    with app.app_context():
+        post_a, post_b = db.session.scalars(sa.text("SELECT id FROM posts ORDER BY id LIMIT 2")).all()
+        ana, carlos = db.session.scalars(sa.text("SELECT id FROM users ORDER BY id LIMIT 2")).all()
+        rows = [
+            (post_a, ana, "primeira, resolvida", True),
+            (post_a, ana, "segunda, aberta", False),
+            (post_a, ana, "terceira, aberta", False),
+            (post_a, carlos, "outra pessoa", False),
+            (post_b, ana, "primeira, resolvida", True),
+            (post_b, ana, "segunda, resolvida", True),
+        ]
+        for post_id, user_id, reason, resolved in rows:
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO flags (post_id, user_id, reason, created_at, resolved_at, resolved_by_id) "
+                    "VALUES (:post_id, :user_id, :reason, :now, :resolved_at, :resolved_by)"
+                ),
+                {
+                    "post_id": post_id,
+                    "user_id": user_id,
+                    "reason": reason,
+                    "now": datetime(2026, 11, 1),
+                    "resolved_at": datetime(2026, 11, 2) if resolved else None,
+                    "resolved_by": carlos if resolved else None,
+                },
+            )
+        db.session.commit()
+        db.engine.dispose()
+    flask(app, "db", "upgrade")
+    with app.app_context():
+        kept = db.session.execute(sa.text("SELECT post_id, user_id, reason FROM flags ORDER BY id")).all()
+        assert [tuple(row) for row in kept] == [
+            (post_a, ana, "segunda, aberta"),
+            (post_a, carlos, "outra pessoa"),
+            (post_b, ana, "primeira, resolvida"),
+        ], "the open report is kept over a resolved one, else the oldest"
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.execute(
+                sa.text("INSERT INTO flags (post_id, user_id, reason, created_at) VALUES (:p, :u, 'de novo', :now)"),
+                {"p": post_a, "u": carlos, "now": datetime(2026, 12, 1)},
+            )
+        db.session.rollback()
+    assert schema_diff(app) == []
+    flask(app, "db", "downgrade", BEFORE_ONE_REPORT_PER_PERSON)
+    flask(app, "db", "upgrade")
+    assert schema_diff(app) == []
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_reports_made_twice_are_kept_once_on_sqlite(tmp_path):
+    report_twice_then_upgrade(f"sqlite:///{tmp_path / 'reports.db'}", tmp_path)
+
+
+@pytest.mark.postgres
+def test_reports_made_twice_are_kept_once_on_postgresql(throwaway_postgres_database, tmp_path):
+    report_twice_then_upgrade(throwaway_postgres_database, tmp_path)
+
+
+# --- the search index after an upgrade ---------------------------------------------------------------------------
+
+BEFORE_SEARCH = "49fe2ad70701"
+
+
+def upgrade_a_site_from_before_search(url, tmp_path):
+    """A site with a question, an answer and a session from before search: the upgrade indexes them all."""
+    app = make_app(url, tmp_path)
+    flask(app, "db", "upgrade", BEFORE_SEARCH)
+    with app.app_context():
+        url = db.engine.url.render_as_string(hide_password=False)
+        db.engine.dispose()
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        site = OldSite(connection)
+        area = site.add("practice_areas", code="DM", position=1, names={"en": "Data Management"}, descriptions={})
+        asker = site.add("users", email="ana@example.org", display_name="Ana", role="participant", active=True)
+        mentor = site.add("users", email="mentora@example.org", display_name="Mentora", role="mentor", active=True)
+        thread = site.add("threads", title="Inventário de mananciais", author_id=asker, practice_area_id=area,
+                          visibility="public", language="pt_BR")  # fmt: skip
+        question = site.add("posts", thread_id=thread, author_id=asker, kind="question", body="Como começar?",
+                            body_html="<p>Como começar?</p>", hidden=False)  # fmt: skip
+        connection.execute(sa.text("UPDATE threads SET question_id = :q WHERE id = :t"), {"q": question, "t": thread})
+        site.add("posts", thread_id=thread, author_id=mentor, kind="answer", body="Pelos aquíferos.",
+                 body_html="<p>Pelos aquíferos.</p>", hidden=False)  # fmt: skip
+        site.add("live_sessions", host_id=mentor, title="Plantão de saneamento", agenda="Pauta",
+                 agenda_html="<p>Pauta sobre esgoto</p>", status="scheduled", capacity=10, language="pt_BR",
+                 starts_at=datetime(2026, 5, 1, 12), ends_at=datetime(2026, 5, 1, 13))  # fmt: skip
+    engine.dispose()
+    result = flask(app, "db", "upgrade")
+    client = app.test_client()
+    for query, kind in (("mananciais", "thread"), ("aquiferos", "post"), ("saneamento", "session")):
+        items = client.get("/api/v1/search", query_string={"q": query}).get_json()["items"]
+        assert [item["kind"] for item in items if item["kind"] == kind] == [kind], (query, result.output)
+    checked = app.test_cli_runner().invoke(FlaskGroup(create_app=lambda: app, load_dotenv=False), ["search", "check"])
+    assert checked.exit_code == 0, checked.output
+    return app
+
+
+def test_an_upgrade_fills_the_search_index_on_sqlite(tmp_path):
+    app = upgrade_a_site_from_before_search(f"sqlite:///{tmp_path / 'before-search.db'}", tmp_path)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_an_upgrade_fills_the_search_index_on_postgresql(throwaway_postgres_database, tmp_path):
+    app = upgrade_a_site_from_before_search(throwaway_postgres_database, tmp_path)
+    with app.app_context():
+        db.engine.dispose()
+
+
+# --- SQLite enforces foreign keys --------------------------------------------------------------------------------
+
+BEFORE_FOREIGN_KEYS = "c07b66a8a2d7"
+
+
+def test_orphan_rows_of_an_old_sqlite_site_are_reported_before_enforcement_and_kept(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'orphans.db'}", tmp_path)
+    flask(app, "db", "upgrade", BEFORE_FOREIGN_KEYS)
+    flask(app, "seed-demo")
+    with app.app_context():
+        db.engine.dispose()
+    # Written as a site without enforcement wrote them: a vote and a report on posts deleted since.
+    raw = sa.create_engine(f"sqlite:///{tmp_path / 'orphans.db'}")
+    with raw.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        connection.commit()
+        user = connection.exec_driver_sql("SELECT id FROM users ORDER BY id LIMIT 1").scalar()
+        when = datetime(2026, 1, 1)
+        connection.execute(
+            sa.text("INSERT INTO votes (post_id, user_id, created_at) VALUES (9001, :user, :when)"),
+            {"user": user, "when": when},
+        )
+        connection.execute(
+            sa.text("INSERT INTO flags (post_id, user_id, reason, created_at) VALUES (9002, :user, 'spam', :when)"),
+            {"user": user, "when": when},
+        )
+        connection.commit()
+    raw.dispose()
+    result = flask(app, "db", "upgrade")
+    assert "Rows that name a row that is gone" in result.output
+    assert "  flags: 1 row(s) naming a missing posts" in result.output
+    assert "  votes: 1 row(s) naming a missing posts" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.text("SELECT count(*) FROM votes WHERE post_id = 9001")) == 1, "kept"
+        assert db.session.scalar(sa.text("PRAGMA foreign_keys")) == 1, "the app's connections enforce them"
+        db.session.remove()
+    cli = FlaskGroup(create_app=lambda: app, load_dotenv=False)
+    listed = app.test_cli_runner().invoke(cli, ["check-orphans"])
+    assert listed.exit_code == 1
+    assert "votes rowid" in listed.output and "names a missing posts" in listed.output
+    assert "2 row(s) name a row that is gone." in listed.output
+    with app.app_context():
+        db.session.execute(sa.text("DELETE FROM votes WHERE post_id = 9001"))
+        db.session.execute(sa.text("DELETE FROM flags WHERE post_id = 9002"))
+        db.session.commit()
+        db.session.remove()
+    clean = app.test_cli_runner().invoke(cli, ["check-orphans"])
+    assert clean.exit_code == 0 and "No row names a row that is gone." in clean.output
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_clean_site_upgrades_without_an_orphan_report(tmp_path):
+    tables = ("posts", "votes", "search_documents", "assessment_evidence")
+    app = make_app(f"sqlite:///{tmp_path / 'clean.db'}", tmp_path)
+    flask(app, "db", "upgrade", BEFORE_FOREIGN_KEYS)
+    flask(app, "seed-demo")
+    with app.app_context():
+        counts = {name: db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in tables}
+        db.engine.dispose()
+    result = flask(app, "db", "upgrade")
+    assert "Rows that name a row that is gone" not in result.output
+    flask(app, "db", "downgrade", "base")
+    flask(app, "db", "upgrade")
+    flask(app, "seed-demo")
+    with app.app_context():
+        again = {name: db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in tables}
+        assert again == counts
+        db.engine.dispose()
+
+
+def test_a_migration_that_rebuilds_a_table_on_sqlite_deletes_nothing_that_points_at_it(tmp_path):
+    """Batch mode rebuilds `users` to drop a column; with foreign keys on, dropping the old copy would take every
+    follow, vote and notification of every person with it (ON DELETE CASCADE). Migrations run with them off."""
+    tables = ("subscriptions", "notifications", "votes", "users")
+    app = make_app(f"sqlite:///{tmp_path / 'rebuild.db'}", tmp_path)
+    flask(app, "db", "upgrade")
+    flask(app, "seed-demo")
+    with app.app_context():
+        before = {name: db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in tables}
+        db.engine.dispose()
+    assert before["subscriptions"] > 0
+    flask(app, "db", "downgrade", "8c1f4e2a9b73")  # before e-mail confirmation: users loses a column
+    flask(app, "db", "upgrade")
+    with app.app_context():
+        after = {name: db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in tables}
+        db.engine.dispose()
+    assert after == before

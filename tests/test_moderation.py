@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from community.core.models import utcnow
 from community.extensions import db
-from community.threads.models import Flag, Post, Thread
+from community.threads.models import Flag, ModerationAction, Post, PostRevision, Thread, Vote
 from tests.conftest import sends_to_login
 from tests.threads_helpers import QUESTION, answer, ask, bearer, cast, moderation_log, question_of, sign_in
 
@@ -114,6 +114,43 @@ def test_visitors_are_sent_to_sign_in_before_flagging(app, people):
     assert sends_to_login(visitor(app).get(url), url)
     assert sends_to_login(visitor(app).post(url, data={"reason": "spam"}), url, "POST")
     assert flags(app) == []
+
+
+def test_a_person_reports_a_post_once(app, people, flagged):
+    _thread_id, answer_id = flagged
+    asker = sign_in(app, people["asker"], language="en")
+    page = asker.get(f"/threads/posts/{answer_id}/flag")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "You have already reported this post." in html and 'name="reason"' not in html
+    again = asker.post(f"/threads/posts/{answer_id}/flag", data={"reason": "Ofensivo de novo"})
+    assert again.status_code == 409
+    assert "You have already reported this post." in again.get_data(as_text=True)
+    assert [(user, reason) for _p, user, reason, _by, _r in flags(app)] == [
+        (people["asker"].id, "Ofensivo"),
+        (people["colleague"].id, "Fora do assunto"),
+    ]
+
+
+def test_a_dismissed_report_is_not_made_again_by_the_same_person(app, people, flagged):
+    _thread_id, answer_id = flagged
+    moderator(app, people).post(f"/threads/posts/{answer_id}/dismiss-flags")
+    again = sign_in(app, people["colleague"], language="es").post(
+        f"/threads/posts/{answer_id}/flag", data={"reason": "Sigue fuera de tema"}
+    )
+    assert again.status_code == 409
+    assert "Ya reportaste esta publicación." in again.get_data(as_text=True)
+    assert len(flags(app)) == 2
+
+
+def test_the_database_holds_one_report_per_person_and_post(app, people, flagged):
+    _thread_id, answer_id = flagged
+    with app.app_context():
+        db.session.add(Flag(post_id=answer_id, user_id=people["asker"].id, reason="por fora do serviço"))
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+    assert len(flags(app)) == 2
 
 
 # --- the queue -------------------------------------------------------------------------------------------------
@@ -248,6 +285,33 @@ def test_a_locked_thread_refuses_participants_but_not_moderators(app, people):
         assert db.session.get(Post, own_answer).body == "antes do bloqueio"
 
 
+def test_a_locked_thread_refuses_edits_by_its_asker_too(app, people):
+    thread_id, asker = ask(app, people["asker"])
+    assert moderator(app, people).post(f"/threads/{thread_id}/lock", data={"locked": "1"}).status_code == 302
+    asker = sign_in(app, people["asker"], language="en")
+    assert asker.get(f"/threads/{thread_id}/edit").status_code == 403
+    response = asker.post(f"/threads/{thread_id}/edit", data={**QUESTION, "title": "Trocado depois do bloqueio"})
+    assert response.status_code == 403
+    assert "This thread is locked; only moderators can change it." in response.get_data(as_text=True)
+    question = question_of(app, thread_id)
+    assert asker.get(f"/threads/posts/{question}/edit").status_code == 302, "the question is edited with the thread"
+    with app.app_context():
+        thread = db.session.get(Thread, thread_id)
+        assert thread.title == QUESTION["title"] and thread.question.revision_count == 0
+    html = asker.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert f"/threads/{thread_id}/edit" not in html and "Edit the question" not in html
+
+
+def test_a_moderator_who_asked_still_edits_a_locked_thread(app, people):
+    thread_id, mentor = ask(app, people["mentor"])
+    assert mentor.post(f"/threads/{thread_id}/lock", data={"locked": "1"}).status_code == 302
+    assert mentor.get(f"/threads/{thread_id}/edit").status_code == 200
+    response = mentor.post(f"/threads/{thread_id}/edit", data={**QUESTION, "title": "Resumo da discussão"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Thread, thread_id).title == "Resumo da discussão"
+
+
 def test_unlocking_lets_participants_reply_again(app, people):
     thread_id, asker = ask(app, people["asker"])
     mentor = moderator(app, people)
@@ -371,3 +435,30 @@ def test_moderation_routes_answer_404_for_unknown_ids(app, people):
         assert mentor.post(url).status_code == 404
     assert mentor.post("/threads/999/move", data={"practice_area": "OD"}).status_code == 404
     assert moderation_log(app) == []
+
+
+# --- what a deleted reply leaves behind ---------------------------------------------------------------------------
+
+
+def test_a_deleted_reply_takes_its_votes_revisions_and_reports_along(app, people, flagged):
+    """The database's own ON DELETE rules do it, on SQLite as on PostgreSQL: SQLite enforces foreign keys too."""
+    thread_id, answer_id = flagged
+    author = sign_in(app, people["other_city"])
+    assert author.post(f"/threads/posts/{answer_id}/edit", data={"body": "Texto revisto"}).status_code == 302
+    assert sign_in(app, people["mentor"]).post(f"/threads/posts/{answer_id}/vote").status_code == 302
+    moderator(app, people).post(f"/threads/posts/{answer_id}/dismiss-flags")
+    assert author.post(f"/threads/posts/{answer_id}/delete").status_code == 302
+    with app.app_context():
+        for model in (Flag, PostRevision, Vote):
+            left = db.session.scalar(sa.select(sa.func.count()).select_from(model).where(model.post_id == answer_id))
+            assert left == 0, model.__name__
+        log = db.session.scalars(sa.select(ModerationAction).where(ModerationAction.thread_id == thread_id)).all()
+        assert [(entry.action, entry.post_id) for entry in log] == [("dismiss_flags", None)], "the log stays"
+
+
+def test_a_row_naming_a_missing_post_is_refused(app, people):
+    with app.app_context():
+        db.session.add(Vote(post_id=987654, user_id=people["asker"].id))
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+        db.session.rollback()

@@ -205,3 +205,92 @@ def test_reindex_builds_the_index_from_scratch(app, runner, people):
     result = runner.invoke(args=["search", "reindex"])
     assert result.exit_code == 0, result.output
     assert find(client, "arborizacao")["total"] == 3
+
+
+# --- is the index up to date? ----------------------------------------------------------------------------------
+
+
+def index_state(app):
+    from community.search import services as search
+
+    with app.app_context():
+        return search.check()
+
+
+def test_search_check_reports_missing_stale_and_left_over_documents_and_fixes_them(app, runner, people):
+    thread_id, _asker = ask(app, people["asker"], title="Arborização urbana")
+    post_id = answer(sign_in(app, people["colleague"]), thread_id, body="Plantamos ipês nas calçadas.")
+    session_id = schedule(app, people["mentor"].id, title="Plantão de arborização")
+    write_case(app, people["admin"].id, people["mentor"].id, title="Arborização em Fortaleza", city="fortaleza")
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 0, result.output
+    assert "The search index is up to date." in result.output
+
+    with app.app_context():
+        db.session.execute(
+            db.delete(SearchDocument).where(SearchDocument.kind == "thread", SearchDocument.object_id == thread_id)
+        )
+        db.session.execute(
+            db.update(SearchDocument)
+            .where(SearchDocument.kind == "session", SearchDocument.object_id == session_id)
+            .values(title="Um título antigo")
+        )
+        db.session.execute(
+            db.update(SearchDocument)
+            .where(SearchDocument.kind == "post", SearchDocument.object_id == post_id)
+            .values(members_only=True)
+        )
+        db.session.add(SearchDocument(kind="post", object_id=987654, group_key="thread:0", title="Apagado", url="/"))
+        db.session.commit()
+    state = index_state(app)
+    assert (state.missing, state.stale, state.left_over) == (
+        [("thread", thread_id)],
+        sorted([("post", post_id), ("session", session_id)]),
+        [("post", 987654)],
+    )
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 1
+    assert f"Missing: 1 (thread {thread_id})" in result.output
+    assert "Stale: 2 (" in result.output and f"session {session_id}" in result.output
+    assert "Left over: 1 (post 987654)" in result.output
+    assert "flask search check --fix" in result.output
+
+    fixed = runner.invoke(args=["search", "check", "--fix"])
+    assert fixed.exit_code == 0, fixed.output
+    assert "Fixed" in fixed.output
+    assert index_state(app).up_to_date
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+    client = app.test_client()
+    assert sorted(item["kind"] for item in find(client, "arborizacao")["items"]) == [
+        "case",
+        "post",
+        "session",
+        "thread",
+    ]
+    assert find(client, "ipes")["total"] == 1, "a visitor finds the public answer again"
+    assert find(client, "antigo")["total"] == 0
+
+
+def test_every_write_keeps_the_index_up_to_date(app, people):
+    """The writes that change what a document says, each through its own page, leave nothing for a check."""
+    thread_id, asker = ask(app, people["asker"], title="Pergunta original")
+    colleague = sign_in(app, people["colleague"])
+    post_id = answer(colleague, thread_id, body="Resposta original")
+    comment_id = answer(colleague, thread_id, body="Um comentário", parent_id=str(post_id))
+    edited = {
+        "title": "Pergunta com outro título",
+        "body": "Texto novo",
+        "practice_area": "PA",
+        "criteria": "PA1",
+        "tags": "",
+        "visibility": "members",
+    }
+    assert asker.post(f"/threads/{thread_id}/edit", data=edited).status_code == 302
+    assert colleague.post(f"/threads/posts/{post_id}/edit", data={"body": "Resposta editada"}).status_code == 302
+    mentor = sign_in(app, people["mentor"])
+    assert mentor.post(f"/threads/{thread_id}/move", data={"practice_area": "DM"}).status_code == 302
+    assert mentor.post(f"/threads/posts/{comment_id}/hide", data={"hidden": "1"}).status_code == 302
+    assert index_state(app).up_to_date
+    assert mentor.post(f"/threads/posts/{comment_id}/hide", data={"hidden": "0"}).status_code == 302
+    assert colleague.post(f"/threads/posts/{comment_id}/delete").status_code == 302
+    assert index_state(app).up_to_date

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from community.extensions import db
-from community.threads.models import Post, Thread, Vote
+from community.threads.models import Flag, Post, Thread, Vote
 from tests.threads_helpers import (
     QUESTION,
     answer,
@@ -395,6 +395,64 @@ def test_a_locked_thread_refuses_participants_403_but_takes_moderators_replies(a
     reply_api(api, bearer(app, people["admin"]), thread_id, "Obrigada a todos.")
 
 
+# --- editing ---------------------------------------------------------------------------------------------------
+
+
+def test_the_author_edits_a_post_and_its_old_text_is_kept(app, api, people):
+    thread_id = ask_api(api, bearer(app, people["asker"]))
+    answer_id = reply_api(api, bearer(app, people["mentor"]), thread_id, "Primeira versão")
+    response = api.patch(
+        f"{API}/posts/{answer_id}", json={"body": "Versão **corrigida**"}, headers=bearer(app, people["mentor"])
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["id"], body["body"], body["body_html"]) == (
+        answer_id,
+        "Versão **corrigida**",
+        "<p>Versão <strong>corrigida</strong></p>",
+    )
+    assert body["edited_at"] is not None
+    with app.app_context():
+        assert db.session.get(Post, answer_id).revision_count == 1
+
+
+def test_only_the_author_edits_and_only_with_text(app, api, people):
+    thread_id = ask_api(api, bearer(app, people["asker"]))
+    answer_id = reply_api(api, bearer(app, people["mentor"]), thread_id, "Original")
+    url = f"{API}/posts/{answer_id}"
+    assert_error(api.patch(url, json={"body": "x"}), 401, "unauthorized")
+    for who in ("asker", "admin"):
+        assert_error(api.patch(url, json={"body": "x"}, headers=bearer(app, people[who])), 403, "forbidden")
+    for payload in ({}, {"body": "   "}, {"body": 5}, {"body": "x" * 50_001}):
+        body = assert_error(api.patch(url, json=payload, headers=bearer(app, people["mentor"])), 422, "invalid")
+        assert set(body["fields"]) == {"body"}
+    assert_error(
+        api.patch(f"{API}/posts/999999", json={"body": "x"}, headers=bearer(app, people["mentor"])), 404, "not_found"
+    )
+    with app.app_context():
+        assert db.session.get(Post, answer_id).body == "Original"
+
+
+def test_a_locked_thread_refuses_edits_in_the_api_by_its_asker_too(app, api, people):
+    asker = bearer(app, people["asker"])
+    thread_id = ask_api(api, asker)
+    own_answer = reply_api(api, asker, thread_id, "Minha resposta")
+    mentor_answer = reply_api(api, bearer(app, people["mentor"]), thread_id, "Resposta da mentora")
+    assert sign_in(app, people["mentor"]).post(f"/threads/{thread_id}/lock", data={"locked": "1"}).status_code == 302
+    for post_id in (question_of(app, thread_id), own_answer):
+        body = assert_error(
+            api.patch(f"{API}/posts/{post_id}", json={"body": "mudei"}, headers=asker), 403, "forbidden"
+        )
+        assert body["message"] == "This thread is locked; only moderators can change it."
+    edited = api.patch(
+        f"{API}/posts/{mentor_answer}", json={"body": "Resumo final"}, headers=bearer(app, people["mentor"])
+    )
+    assert edited.status_code == 200
+    with app.app_context():
+        assert db.session.get(Post, own_answer).body == "Minha resposta"
+        assert db.session.get(Thread, thread_id).question.body == ASK["body"]
+
+
 # --- voting ----------------------------------------------------------------------------------------------------
 
 
@@ -435,6 +493,87 @@ def test_nobody_votes_for_their_own_post(app, api, people):
         assert body["message"] == "You cannot vote for your own post."
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
+
+
+def test_comments_take_no_votes_in_the_api_as_on_the_page(app, api, people):
+    thread_id = ask_api(api, bearer(app, people["asker"]))
+    answer_id = reply_api(api, bearer(app, people["mentor"]), thread_id)
+    comment_id = reply_api(api, bearer(app, people["asker"]), thread_id, "Obrigada!", parent_id=answer_id)
+    body = assert_error(
+        api.post(f"{API}/posts/{comment_id}/vote", headers=bearer(app, people["colleague"])), 422, "invalid"
+    )
+    assert body["fields"] == {"post": "Only a question or an answer can be voted on."}
+    page = sign_in(app, people["colleague"], language="en").post(f"/threads/posts/{comment_id}/vote")
+    assert page.status_code == 400 and "Only a question or an answer can be voted on." in page.get_data(as_text=True)
+    html = sign_in(app, people["colleague"]).get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert f"/threads/posts/{answer_id}/vote" in html and f"/threads/posts/{comment_id}/vote" not in html
+    with app.app_context():
+        assert db.session.get(Post, comment_id).score == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
+
+
+# --- reporting -------------------------------------------------------------------------------------------------
+
+
+def test_a_report_through_the_api_reaches_the_moderators_once_per_person(app, api, people):
+    thread_id = ask_api(api, bearer(app, people["asker"]))
+    answer_id = reply_api(api, bearer(app, people["mentor"]), thread_id)
+    reporter = bearer(app, people["other_city"])
+    url = f"{API}/posts/{answer_id}/flags"
+    response = api.post(url, json={"reason": "  Propaganda  "}, headers=reporter)
+    assert response.status_code == 201
+    assert response.get_json() == {
+        "post_id": answer_id,
+        "reason": "Propaganda",
+        "url": f"{SITE}threads/{thread_id}#post-{answer_id}",
+    }
+    again = assert_error(api.post(url, json={"reason": "De novo"}, headers=reporter), 409, "already_reported")
+    assert again["message"] == "You have already reported this post."
+    page = sign_in(app, people["other_city"], language="en").post(
+        f"/threads/posts/{answer_id}/flag", data={"reason": "Pela página"}
+    )
+    assert page.status_code == 409 and "You have already reported this post." in page.get_data(as_text=True)
+    assert api.post(url, json={"reason": "Também acho"}, headers=bearer(app, people["colleague"])).status_code == 201
+    with app.app_context():
+        rows = db.session.execute(sa.select(Flag.user_id, Flag.reason).order_by(Flag.id)).all()
+    assert [tuple(row) for row in rows] == [
+        (people["other_city"].id, "Propaganda"),
+        (people["colleague"].id, "Também acho"),
+    ]
+
+
+@pytest.mark.parametrize("reason", [None, "", "   ", 5, "x" * 501])
+def test_a_report_needs_a_reason_of_at_most_500_characters(app, api, people, reason):
+    thread_id = ask_api(api, bearer(app, people["asker"]))
+    payload = {} if reason is None else {"reason": reason}
+    response = api.post(
+        f"{API}/posts/{question_of(app, thread_id)}/flags", json=payload, headers=bearer(app, people["colleague"])
+    )
+    body = assert_error(response, 422, "invalid")
+    assert set(body["fields"]) == {"reason"}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Flag)) == 0
+
+
+def test_reporting_needs_a_signed_in_caller_and_a_post_they_may_read(app, api, people):
+    thread_id = ask_api(api, bearer(app, people["asker"]))
+    question = question_of(app, thread_id)
+    assert_error(api.post(f"{API}/posts/{question}/flags", json={"reason": "spam"}), 401, "unauthorized")
+    assert_error(
+        api.post(f"{API}/posts/999999/flags", json={"reason": "spam"}, headers=bearer(app, people["colleague"])),
+        404,
+        "not_found",
+    )
+    answer_id = reply_api(api, bearer(app, people["other_city"]), thread_id)
+    assert (
+        sign_in(app, people["mentor"]).post(f"/threads/posts/{answer_id}/hide", data={"hidden": "1"}).status_code == 302
+    )
+    hidden = api.post(
+        f"{API}/posts/{answer_id}/flags", json={"reason": "spam"}, headers=bearer(app, people["colleague"])
+    )
+    assert_error(hidden, 404, "not_found")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Flag)) == 0
 
 
 # --- accepting -------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """User text: Markdown rendered once on save, then sanitised with an allowlist."""
 
 import re
+import secrets
 import xml.etree.ElementTree as etree
 from html import escape
 
@@ -49,7 +50,6 @@ FENCE = re.compile(r"^[ \t]{0,3}(?:`{3,}|~{3,})")
 # Deeply nested quotes are just as costly; nobody quotes a quote of a quote ten times.
 QUOTE_DEPTH_MAX = 8
 DEEP_QUOTE = re.compile(rf"^((?:[ \t]*>){{{QUOTE_DEPTH_MAX}}})(?:[ \t]*>)+", flags=re.MULTILINE)
-ALLOWED_CLASSES = {"a": {"mention"}}
 # What Python-Markdown spends its time on: markup characters, lines and indentation (each of its passes walks them,
 # and some walk them again per nesting level or per placeholder). Measured with bench/markdown.py, a text with this
 # many renders in well under 100 ms whatever they are, while a long real text (a 50,000-character case write-up with
@@ -57,21 +57,26 @@ ALLOWED_CLASSES = {"a": {"mention"}}
 # and line breaks kept: nobody writes 4,000 pieces of markup in one post, and rendering them could take seconds.
 MARKUP_MAX = 4_000
 MARKUP = re.compile(r"[*_`\[\]<>&\\|!#=:~\n-]|    |\t")
+# Only the server makes mention links: the processor marks its own with a class made up for that one rendering,
+# and the sanitiser turns that mark into "mention" and drops every other class, so a `class="mention"` written by
+# hand goes like any other class.
+MENTION_CLASS = "mention"
 
 # @handle, not inside a word or an e-mail address.
 MENTION = r"(?<![\w@.])@([a-z0-9_]{3,30})\b"
 
 
 class _MentionLinks(InlineProcessor):
-    def __init__(self, mentions):
+    def __init__(self, mentions, mark):
         super().__init__(MENTION)
         self.mentions = mentions
+        self.mark = mark
 
     def handleMatch(self, m, data):
         url = self.mentions.get(m.group(1))
         if url is None:
             return None, None, None
-        link = etree.Element("a", {"href": url, "class": "mention"})
+        link = etree.Element("a", {"href": url, "class": self.mark})
         link.text = m.group(0)
         return link, m.start(0), m.end(0)
 
@@ -135,14 +140,15 @@ def _as_written(text):
     return "".join("<p>" + "<br>".join(map(escape, part)) + "</p>" for part in lines)
 
 
-def _markdown(text, mentions):
+def _markdown(text, mentions, mark):
+    """Python-Markdown's HTML for `text`, with the mention links of `mentions` carrying the class `mark`."""
     renderer = md.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
     # Raw HTML blocks go through html.parser, which rescans the rest of the text from every unclosed tag:
     # "<a " * 16000 took 16 s. Without this step raw tags are still read inline, one at a time, and the
     # allowlist below keeps the same few it kept before.
     renderer.preprocessors.deregister("html_block")
     if mentions:
-        renderer.inlinePatterns.register(_MentionLinks(mentions), "mention", 175)
+        renderer.inlinePatterns.register(_MentionLinks(mentions, mark), "mention", 175)
     try:
         html = renderer.convert(_defused(text))
     except RecursionError:
@@ -165,11 +171,18 @@ def render(text, mentions=None):
     text = (text or "").replace(LITERAL_BRACKET, "").replace(LITERAL_COLON, "")
     if shown_as_written(text):
         return _as_written(text)  # every character escaped: nothing for the sanitiser to do
+    mark = f"{MENTION_CLASS}-{secrets.token_hex(12)}"
+
+    def server_mentions_only(tag, attribute, value):
+        if attribute != "class":
+            return value
+        return MENTION_CLASS if tag == "a" and value == mark else None
+
     return nh3.clean(
-        _markdown(text, mentions),
+        _markdown(text, mentions, mark),
         tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        allowed_classes=ALLOWED_CLASSES,
+        attributes={**ALLOWED_ATTRIBUTES, "a": ALLOWED_ATTRIBUTES["a"] | {"class"}},
+        attribute_filter=server_mentions_only,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="nofollow noopener",
         strip_comments=True,

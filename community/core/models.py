@@ -44,10 +44,23 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _tune_sqlite(dbapi_connection, _record):
     """SQLite, the default database: writers wait for each other (up to 30 s) instead of failing at once with
-    "database is locked", and readers do not wait for writers (write-ahead log)."""
+    "database is locked", readers do not wait for writers (write-ahead log), and foreign keys are enforced as
+    PostgreSQL enforces them (SQLite leaves them off unless each connection asks)."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def orphan_rows(connection):
+    """Rows whose foreign key names a row that is not there, as (table, rowid, parent table) in table order.
+
+    Only SQLite can hold them, written before it enforced its foreign keys; PostgreSQL always refused them.
+    """
+    if connection.dialect.name != "sqlite":
+        return []
+    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    return sorted((table, rowid, parent) for table, rowid, parent, _key in rows)

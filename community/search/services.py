@@ -5,10 +5,11 @@ findable the moment it commits. Search never imports a feature: each one registe
 documents (`register_source`), which `reindex` uses to build the index from scratch.
 """
 
+import hashlib
 import html
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import nh3
 import sqlalchemy as sa
@@ -105,6 +106,31 @@ def _vector_expression(document):
     return title.op("||")(_weighted(configs, sa.literal(document.body), _WEIGHT_D))
 
 
+def _areas(codes):
+    return " " + " ".join(sorted(set(codes))) + " " if codes else ""
+
+
+# The columns a document writes, in this order; the full-text vector follows from the title and body.
+STORED_FIELDS = ("group_key", "title", "body", "url", "language", "areas", "members_only")
+
+
+def _stored_values(document):
+    """What `index_document` stores for `document`, column by column (STORED_FIELDS)."""
+    return (
+        document.group_key or f"{document.kind}:{document.object_id}",
+        _clean(document.title, TITLE_MAX),
+        _clean(document.body, BODY_MAX),
+        document.url,
+        document.language,
+        _areas(document.areas),
+        bool(document.members_only),
+    )
+
+
+def _fingerprint(values):
+    return hashlib.sha256(repr(tuple(values)).encode()).digest()
+
+
 def index_document(document):
     """Add or replace a document in the index, in the caller's transaction (it commits)."""
     if document.kind not in KINDS:
@@ -119,11 +145,8 @@ def index_document(document):
     if row is None:
         row = SearchDocument(kind=document.kind, object_id=document.object_id)
         db.session.add(row)
-    row.group_key = document.group_key or f"{document.kind}:{document.object_id}"
-    row.title, row.body, row.url = document.title, document.body, document.url
-    row.language = document.language
-    row.areas = " " + " ".join(sorted(set(document.areas))) + " " if document.areas else ""
-    row.members_only = bool(document.members_only)
+    for name, value in zip(STORED_FIELDS, _stored_values(document), strict=True):
+        setattr(row, name, value)
     if db.session.get_bind().dialect.name == "postgresql":
         row.search_vector = _vector_expression(document)
     return row
@@ -139,7 +162,7 @@ def update_group(group_key, areas=None, members_only=None):
     """Change who may find, or the areas of, every document of a group (a thread and its posts) at once."""
     values = {}
     if areas is not None:
-        values["areas"] = " " + " ".join(sorted(set(areas))) + " " if areas else ""
+        values["areas"] = _areas(areas)
     if members_only is not None:
         values["members_only"] = bool(members_only)
     if values:
@@ -187,6 +210,57 @@ def reindex():
             counts[kind] += 1
     db.session.commit()
     return counts
+
+
+@dataclass
+class IndexState:
+    """How the index differs from what the sources hand it now, as (kind, object id) pairs."""
+
+    missing: list = field(default_factory=list)  # no document, though the source has one
+    stale: list = field(default_factory=list)  # a document that says something other than its source now does
+    left_over: list = field(default_factory=list)  # a document whose object no source has any more
+
+    @property
+    def up_to_date(self):
+        return not (self.missing or self.stale or self.left_over)
+
+
+def check(fix=False):
+    """Compare every stored document with what its source would hand the index now; with `fix`, index the
+    missing and stale ones and remove those left over (and commit). Returns what was found, before any fix.
+
+    Only fingerprints of the stored documents are held, so a large index is checked in little memory.
+    """
+    columns = [SearchDocument.kind, SearchDocument.object_id, *(getattr(SearchDocument, n) for n in STORED_FIELDS)]
+    unvectored = db.session.get_bind().dialect.name == "postgresql"
+    if unvectored:
+        columns.append(SearchDocument.search_vector.is_(None))
+    stored = {}
+    for row in db.session.execute(sa.select(*columns)):
+        values = tuple(row[2 : 2 + len(STORED_FIELDS)])
+        # A row without its vector (PostgreSQL) cannot be found, whatever its text says.
+        stored[(row[0], row[1])] = None if unvectored and row[-1] else _fingerprint(values)
+    state = IndexState()
+    for documents in _sources.values():
+        for document in documents():
+            key = (document.kind, document.object_id)
+            fingerprint = stored.pop(key, False)
+            if fingerprint is False:
+                state.missing.append(key)
+            elif fingerprint != _fingerprint(_stored_values(document)):
+                state.stale.append(key)
+            else:
+                continue
+            if fix:
+                index_document(document)
+    state.left_over = sorted(stored)
+    state.missing.sort()
+    state.stale.sort()
+    if fix and not state.up_to_date:
+        for kind, object_id in state.left_over:
+            remove_document(kind, object_id)
+        db.session.commit()
+    return state
 
 
 # Reading.

@@ -132,6 +132,21 @@ def create_post(thread_id):
     return post_json(post, found), 201
 
 
+@bp.patch("/posts/<int:post_id>")
+@writes
+@signed_in
+def edit_post(post_id):
+    """The author edits their post's text (the question's too), as on the page: never in a locked thread unless a
+    moderator; the previous text is kept as a revision."""
+    post = viewable_post(post_id)
+    body = json_body().get("body")
+    try:
+        services.edit_post(post, current_user, body if isinstance(body, str) else "")
+    except (services.ThreadInputError, services.NotAllowed) as error:
+        return refused(error)
+    return post_json(post, post.thread)
+
+
 def _post_url(post):
     return url_for("threads.show", thread_id=post.thread_id, _anchor=f"post-{post.id}", _external=True)
 
@@ -143,7 +158,7 @@ def vote(post_id):
     post = viewable_post(post_id)
     try:
         voted, score = services.toggle_vote(post, current_user)
-    except services.NotAllowed as error:
+    except (services.ThreadInputError, services.NotAllowed) as error:
         return refused(error)
     return {"post_id": post.id, "voted": voted, "score": score, "url": _post_url(post)}
 
@@ -162,6 +177,21 @@ def accept(post_id):
         "accepted_post_id": post.thread.accepted_post_id,
         "url": _post_url(post),
     }
+
+
+@bp.post("/posts/<int:post_id>/flags")
+@writes
+@signed_in
+def flag(post_id):
+    """Report a post to the moderators, as the page's Report button does: once per person and post."""
+    post = viewable_post(post_id)
+    if post.hidden and not services.can_moderate(current_user):
+        return json_error(404)  # a hidden post is already dealt with, and its text is not for others
+    try:
+        stored = services.flag_post(post, current_user, json_body().get("reason"))
+    except (services.ThreadInputError, services.Conflict) as error:
+        return refused(error)
+    return {"post_id": post.id, "reason": stored.reason, "url": _post_url(post)}, 201
 
 
 _thread_schema = {
@@ -297,6 +327,28 @@ add_paths(
                 "responses": {"201": _json(_post_schema, "The new post"), **_errors},
             }
         },
+        "/posts/{post_id}": {
+            "patch": {
+                "tags": ["threads"],
+                "summary": "Edit one's own post (403 in a locked thread but for moderators)",
+                "parameters": [{"name": "post_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["body"],
+                                "properties": {
+                                    "body": {"type": "string", "maxLength": 50000, "description": "Markdown"}
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": _json(_post_schema, "The post as edited"), **_errors},
+            }
+        },
         "/posts/{post_id}/vote": {
             "post": {
                 "tags": ["threads"],
@@ -314,6 +366,40 @@ add_paths(
                         },
                         "The new score",
                     ),
+                    **_errors,
+                },
+            }
+        },
+        "/posts/{post_id}/flags": {
+            "post": {
+                "tags": ["threads"],
+                "summary": "Report a post to the moderators (once per person and post; again is 409 already_reported)",
+                "parameters": [{"name": "post_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["reason"],
+                                "properties": {"reason": {"type": "string", "maxLength": 500}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "post_id": {"type": "integer"},
+                                "reason": {"type": "string"},
+                                "url": {"type": "string", "format": "uri"},
+                            },
+                        },
+                        "The report is stored",
+                    ),
+                    "409": {"$ref": "#/components/responses/Error"},
                     **_errors,
                 },
             }

@@ -169,7 +169,10 @@ class PostRevision(db.Model):
 
 
 class Flag(db.Model):
+    """A report of a post to the moderators: one per person and post."""
+
     __tablename__ = "flags"
+    __table_args__ = (sa.UniqueConstraint("post_id", "user_id"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     post_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("posts.id", ondelete="CASCADE"), index=True)

@@ -158,6 +158,10 @@ def edit(thread_id):
     thread = viewable_thread(thread_id)
     if thread.author_id != current_user.id:
         abort(403)
+    try:
+        services.check_editable(thread, current_user)
+    except services.NotAllowed as error:
+        abort(403, description=str(error.message))
     form = ThreadForm(obj=thread)
     form.submit.label.text = _("Save the question")
     if request.method == "GET":
@@ -185,6 +189,10 @@ def edit_post(post_id):
         return redirect(url_for("threads.edit", thread_id=post.thread_id))
     if not services.can_edit(post, current_user):
         abort(403)
+    try:
+        services.check_editable(post.thread, current_user)
+    except services.NotAllowed as error:
+        abort(403, description=str(error.message))
     form = EditPostForm(body=post.body)
     if form.validate_on_submit():
         try:
@@ -242,6 +250,8 @@ def vote(post_id):
             services.toggle_vote(post, current_user)
         except services.NotAllowed as error:
             abort(403, description=str(error.message))
+        except services.ThreadInputError as error:
+            abort(400, description=str(next(iter(error.fields.values()))))
     return _back_to(post)
 
 
@@ -280,8 +290,15 @@ def flag(post_id):
     if post.hidden and not services.can_moderate(current_user):
         abort(404)  # the report page quotes the post, and a hidden post is already dealt with
     form = FlagForm()
+    if services.has_reported(post, current_user):
+        # One report per person: the page says so instead of offering the form again.
+        status = 409 if request.method == "POST" else 200
+        return render_template("threads/flag.html", form=None, post=post), status
     if form.validate_on_submit():
-        services.flag_post(post, current_user, form.reason.data)
+        try:
+            services.flag_post(post, current_user, form.reason.data)
+        except services.Conflict:
+            return render_template("threads/flag.html", form=None, post=post), 409
         flash(_("Thank you. The moderators will look at this post."), "success")
         return _back_to(post)
     status = 400 if form.is_submitted() else 200

@@ -17,7 +17,7 @@ from slugify import slugify
 from community.auth.models import User
 from community.cities.models import City
 from community.core import page_cache
-from community.core.errors import InputError, NotAllowed
+from community.core.errors import Conflict, InputError, NotAllowed
 from community.core.markdown import mentioned_handles
 from community.core.markdown import render as render_markdown
 from community.core.models import utcnow
@@ -80,6 +80,17 @@ def can_accept(thread, user):
 
 def can_edit(post, user):
     return user is not None and user.is_authenticated and post.author_id == user.id
+
+
+def is_locked_for(thread, user):
+    """A locked thread takes no new posts and no edits, the asker's included, but from moderators."""
+    return thread.locked and not can_moderate(user)
+
+
+def check_editable(thread, user):
+    """Refuse an edit of the question or a post of a locked thread by anyone but a moderator."""
+    if is_locked_for(thread, user):
+        raise NotAllowed(_l("This thread is locked; only moderators can change it."))
 
 
 def can_reply(thread, user):
@@ -222,6 +233,7 @@ def edit_thread(thread, editor, title, body, practice_area, criteria=(), tags=()
     """The asker edits the question: its text (kept as a revision), title, area, criteria, tags, visibility."""
     if editor.id != thread.author_id:
         raise NotAllowed(_l("Only the asker can edit the question."))
+    check_editable(thread, editor)
     title, body, area, found_criteria, tag_names, visibility = clean_thread_input(
         title, body, practice_area, criteria, tags, visibility or thread.visibility
     )
@@ -274,8 +286,7 @@ def edit_post(post, editor, body):
     if not can_edit(post, editor):
         raise NotAllowed(_l("You can only edit your own posts."))
     thread = post.thread
-    if thread.locked and not can_moderate(editor):
-        raise NotAllowed(_l("This thread is locked; only moderators can reply."))
+    check_editable(thread, editor)
     _revise(post, editor, clean_body(body))
     _index(thread, post)
     _commit(thread)
@@ -323,7 +334,9 @@ def delete_post(post, user):
 
 
 def toggle_vote(post, user):
-    """Upvote a post, or take the vote back; returns (voted, score)."""
+    """Upvote a question or an answer, or take the vote back; returns (voted, score). Comments take no votes."""
+    if post.kind == PostKind.COMMENT:
+        raise ThreadInputError({"post": _l("Only a question or an answer can be voted on.")})
     if post.author_id == user.id:
         raise NotAllowed(_l("You cannot vote for your own post."))
     existing = db.session.get(Vote, (post.id, user.id))
@@ -379,7 +392,16 @@ def _subscribe(user_id, thread_id, level, only_if_new=False):
         sub.level = level
 
 
+def has_reported(post, user):
+    query = sa.select(Flag.id).where(Flag.post_id == post.id, Flag.user_id == user.id).limit(1)
+    return db.session.scalar(query) is not None
+
+
 def flag_post(post, user, reason):
+    """Report a post to the moderators, once per person: a second report is a Conflict."""
+    already = Conflict(_l("You have already reported this post."), "already_reported")
+    if has_reported(post, user):
+        raise already
     reason = _text(reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
         raise ThreadInputError({"reason": _l("Say what is wrong with this post.")})
@@ -387,7 +409,11 @@ def flag_post(post, user, reason):
         raise ThreadInputError({"reason": _l("Use at most %(max)d characters.", max=FLAG_REASON_MAX)})
     flag = Flag(post_id=post.id, user_id=user.id, reason=reason)
     db.session.add(flag)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()  # the same person's other report was stored first
+        raise already from None
     return flag
 
 

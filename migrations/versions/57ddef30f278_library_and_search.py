@@ -3,7 +3,7 @@
 Case studies with their metrics, links, attachments, revisions, bookmarks and useful marks; the search index with
 what each database's full-text engine needs (SQLite: an FTS5 table kept in step by triggers; PostgreSQL: unaccent
 and text search configurations that fold accents before stemming). A site that already has threads or sessions
-fills the index with `flask search reindex` after upgrading.
+gets their documents when the upgrade reaches the head (migrations/env.py brings the index up to date then).
 
 Revision ID: 57ddef30f278
 Revises: 49fe2ad70701
