@@ -13,6 +13,16 @@ def add_paths(paths):
     _PATHS.update(paths)
 
 
+def json_response(schema, description):
+    """An answer with a JSON body of `schema`."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def json_request(schema):
+    """A required JSON request body of `schema`."""
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def _components():
     error = {
         "type": "object",

@@ -4,7 +4,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 
 from community.api import bp, json_body, validation_error
-from community.api.openapi import add_paths
+from community.api.openapi import add_paths, json_request
 from community.core.markdown import render, shown_as_written
 from community.core.permissions import signed_in
 
@@ -31,18 +31,13 @@ add_paths(
             "post": {
                 "tags": ["text"],
                 "summary": "Render Markdown as it would be shown once posted",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["body"],
-                                "properties": {"body": {"type": "string", "maxLength": PREVIEW_MAX}},
-                            }
-                        }
-                    },
-                },
+                "requestBody": json_request(
+                    {
+                        "type": "object",
+                        "required": ["body"],
+                        "properties": {"body": {"type": "string", "maxLength": PREVIEW_MAX}},
+                    }
+                ),
                 "responses": {
                     "200": {
                         "description": "The sanitised HTML",

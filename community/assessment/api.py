@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from community.api import bp, committed, json_body, refused
-from community.api.openapi import add_paths
+from community.api.openapi import add_paths, json_response
 from community.assessment import routes as pages
 from community.assessment import services
 from community.core.errors import Conflict
@@ -335,10 +335,6 @@ _level_schema = {
 }
 
 
-def _json(schema, description):
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 add_paths(
     {
         "/cities/{slug}/assessment": {
@@ -347,7 +343,7 @@ add_paths(
                 "summary": "A city's assessment for the current cycle (its members, its mentors and admins)",
                 "parameters": _path[:1],
                 "responses": {
-                    "200": _json(
+                    "200": json_response(
                         {
                             "type": "object",
                             "properties": {
@@ -388,7 +384,7 @@ add_paths(
                         }
                     },
                 },
-                "responses": {"200": _json(_answer_schema, "The answer as saved"), **_errors},
+                "responses": {"200": json_response(_answer_schema, "The answer as saved"), **_errors},
             }
         },
         "/cities/{slug}/assessment/{code}/evidence": {
@@ -425,7 +421,7 @@ add_paths(
                         },
                     },
                 },
-                "responses": {"201": _json(_evidence_schema, "The evidence added"), **_errors},
+                "responses": {"201": json_response(_evidence_schema, "The evidence added"), **_errors},
             }
         },
         "/cities/{slug}/assessment/{code}/checklist": {
@@ -445,7 +441,7 @@ add_paths(
                         }
                     },
                 },
-                "responses": {"200": _json(_answer_schema, "The answer with its checklist"), **_errors},
+                "responses": {"200": json_response(_answer_schema, "The answer with its checklist"), **_errors},
             }
         },
         "/cities/{slug}/assessment/evidence/{evidence_id}/items": {
@@ -468,7 +464,7 @@ add_paths(
                         }
                     },
                 },
-                "responses": {"200": _json(_evidence_schema, "The evidence with its items"), **_errors},
+                "responses": {"200": json_response(_evidence_schema, "The evidence with its items"), **_errors},
             }
         },
         "/cities/{slug}/assessment/{code}/submit": {
@@ -476,7 +472,7 @@ add_paths(
                 "tags": ["assessment"],
                 "summary": "Send a criterion in place with evidence to the city's mentors for review",
                 "parameters": _path,
-                "responses": {"200": _json(_answer_schema, "The answer, now submitted"), **_errors},
+                "responses": {"200": json_response(_answer_schema, "The answer, now submitted"), **_errors},
             }
         },
         "/cities/{slug}/assessment/{code}/review": {
@@ -512,7 +508,7 @@ add_paths(
                     },
                 },
                 "responses": {
-                    "200": _json(
+                    "200": json_response(
                         {
                             "type": "object",
                             "properties": {

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from community.api import bp, json_body, paginated, refused, validation_error
-from community.api.openapi import add_paths
+from community.api.openapi import add_paths, json_response
 from community.core.errors import json_error
 from community.core.forms import LANGUAGE_NAMES
 from community.core.permissions import public, signed_in, staff_required
@@ -179,10 +179,6 @@ _errors = {code: {"$ref": "#/components/responses/Error"} for code in ("400", "4
 _slug = [{"name": "case_slug", "in": "path", "required": True, "schema": {"type": "string"}}]
 
 
-def _json(schema, description):
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 _facet_parameters = [
     {"name": "country", "in": "query", "schema": {"type": "string"}, "example": "BR"},
     {"name": "state", "in": "query", "schema": {"type": "string"}, "example": "Ceará"},
@@ -215,7 +211,7 @@ add_paths(
                     {"$ref": "#/components/parameters/per_page"},
                 ],
                 "responses": {
-                    "200": _json(
+                    "200": json_response(
                         {
                             "type": "object",
                             "properties": {
@@ -261,7 +257,7 @@ add_paths(
                         }
                     },
                 },
-                "responses": {"201": _json(_case_schema, "The new draft"), **_errors},
+                "responses": {"201": json_response(_case_schema, "The new draft"), **_errors},
             },
         },
         "/cases/{case_slug}": {
@@ -270,7 +266,7 @@ add_paths(
                 "summary": "One case study (a draft only for its city, mentors and admins)",
                 "security": [],
                 "parameters": _slug,
-                "responses": {"200": _json(_case_schema, "The case study"), **_errors},
+                "responses": {"200": json_response(_case_schema, "The case study"), **_errors},
             }
         },
         "/cases/{case_slug}/publish": {
@@ -278,7 +274,7 @@ add_paths(
                 "tags": ["library"],
                 "summary": "Publish a draft (mentors and admins)",
                 "parameters": _slug,
-                "responses": {"200": _json(_case_schema, "The case study, published"), **_errors},
+                "responses": {"200": json_response(_case_schema, "The case study, published"), **_errors},
             }
         },
     }

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from community.api import bp, json_body, paginated, refused, validation_error
-from community.api.openapi import add_paths
+from community.api.openapi import add_paths, json_response
 from community.core import payloads
 from community.core.errors import NotAllowed, json_error
 from community.core.permissions import per_object, public, signed_in, staff_required
@@ -253,10 +253,6 @@ _errors = {code: {"$ref": "#/components/responses/Error"} for code in ("400", "4
 _id = [{"name": "session_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 
 
-def _json(schema, description):
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 def _page_of(schema):
     return {
         "type": "object",
@@ -284,7 +280,7 @@ add_paths(
                     {"$ref": "#/components/parameters/page"},
                     {"$ref": "#/components/parameters/per_page"},
                 ],
-                "responses": {"200": _json(_page_of(_session_schema), "A page of sessions"), **_errors},
+                "responses": {"200": json_response(_page_of(_session_schema), "A page of sessions"), **_errors},
             },
             "post": {
                 "tags": ["sessions"],
@@ -313,7 +309,7 @@ add_paths(
                         }
                     },
                 },
-                "responses": {"201": _json(_session_schema, "The new session"), **_errors},
+                "responses": {"201": json_response(_session_schema, "The new session"), **_errors},
             },
         },
         "/sessions/{session_id}": {
@@ -322,7 +318,7 @@ add_paths(
                 "summary": "One session",
                 "security": [],
                 "parameters": _id,
-                "responses": {"200": _json(_session_schema, "The session"), **_errors},
+                "responses": {"200": json_response(_session_schema, "The session"), **_errors},
             },
             "patch": {
                 "tags": ["sessions"],
@@ -339,7 +335,7 @@ add_paths(
                         }
                     },
                 },
-                "responses": {"200": _json(_session_schema, "The session, changed"), **_errors},
+                "responses": {"200": json_response(_session_schema, "The session, changed"), **_errors},
             },
         },
         "/sessions/{session_id}/cancel": {
@@ -347,7 +343,7 @@ add_paths(
                 "tags": ["sessions"],
                 "summary": "Cancel a session that has not started (its host and admins); registrants are told",
                 "parameters": _id,
-                "responses": {"200": _json(_session_schema, "The session, cancelled"), **_errors},
+                "responses": {"200": json_response(_session_schema, "The session, cancelled"), **_errors},
             }
         },
         "/sessions/{session_id}/registration": {
@@ -355,7 +351,7 @@ add_paths(
                 "tags": ["sessions"],
                 "summary": summary,
                 "parameters": _id,
-                "responses": {"200": _json(_registration_schema, "The caller's registration"), **_errors},
+                "responses": {"200": json_response(_registration_schema, "The caller's registration"), **_errors},
             }
             for method, summary in (
                 ("get", "The caller's registration"),
@@ -374,7 +370,7 @@ add_paths(
                     {"$ref": "#/components/parameters/per_page"},
                 ],
                 "responses": {
-                    "200": _json(
+                    "200": json_response(
                         {"allOf": [_page_of(_event_schema), {"properties": {"last_seq": {"type": "integer"}}}]},
                         "A page of events",
                     ),

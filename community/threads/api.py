@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from community.api import bp, json_body, paginated, refused, validation_error
-from community.api.openapi import add_paths
+from community.api.openapi import add_paths, json_request, json_response
 from community.core.errors import json_error
 from community.core.permissions import public, signed_in
 from community.core.ratelimits import writes
@@ -227,10 +227,6 @@ _post_schema = {
 _errors = {code: {"$ref": "#/components/responses/Error"} for code in ("400", "401", "403", "404", "415", "422")}
 
 
-def _json(schema, description):
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 add_paths(
     {
         "/threads": {
@@ -248,7 +244,7 @@ add_paths(
                     {"$ref": "#/components/parameters/per_page"},
                 ],
                 "responses": {
-                    "200": _json(
+                    "200": json_response(
                         {
                             "type": "object",
                             "properties": {
@@ -266,26 +262,21 @@ add_paths(
             "post": {
                 "tags": ["threads"],
                 "summary": "Ask a question",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["title", "body", "practice_area"],
-                                "properties": {
-                                    "title": {"type": "string", "maxLength": 200},
-                                    "body": {"type": "string", "maxLength": 50000, "description": "Markdown"},
-                                    "practice_area": {"type": "string", "example": "DM"},
-                                    "criteria": {"type": "array", "items": {"type": "string"}},
-                                    "tags": {"type": "array", "items": {"type": "string"}},
-                                    "visibility": {"type": "string", "enum": ["public", "members"]},
-                                },
-                            }
-                        }
-                    },
-                },
-                "responses": {"201": _json(_thread_schema, "The new thread"), **_errors},
+                "requestBody": json_request(
+                    {
+                        "type": "object",
+                        "required": ["title", "body", "practice_area"],
+                        "properties": {
+                            "title": {"type": "string", "maxLength": 200},
+                            "body": {"type": "string", "maxLength": 50000, "description": "Markdown"},
+                            "practice_area": {"type": "string", "example": "DM"},
+                            "criteria": {"type": "array", "items": {"type": "string"}},
+                            "tags": {"type": "array", "items": {"type": "string"}},
+                            "visibility": {"type": "string", "enum": ["public", "members"]},
+                        },
+                    }
+                ),
+                "responses": {"201": json_response(_thread_schema, "The new thread"), **_errors},
             },
         },
         "/threads/{thread_id}": {
@@ -294,7 +285,7 @@ add_paths(
                 "summary": "A thread with its posts",
                 "parameters": [{"name": "thread_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {
-                    "200": _json(
+                    "200": json_response(
                         {
                             "allOf": [
                                 _thread_schema,
@@ -312,19 +303,14 @@ add_paths(
                 "tags": ["threads"],
                 "summary": "Answer, or comment with parent_id",
                 "parameters": [{"name": "thread_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["body"],
-                                "properties": {"body": {"type": "string"}, "parent_id": {"type": "integer"}},
-                            }
-                        }
-                    },
-                },
-                "responses": {"201": _json(_post_schema, "The new post"), **_errors},
+                "requestBody": json_request(
+                    {
+                        "type": "object",
+                        "required": ["body"],
+                        "properties": {"body": {"type": "string"}, "parent_id": {"type": "integer"}},
+                    }
+                ),
+                "responses": {"201": json_response(_post_schema, "The new post"), **_errors},
             }
         },
         "/posts/{post_id}": {
@@ -332,21 +318,14 @@ add_paths(
                 "tags": ["threads"],
                 "summary": "Edit one's own post (403 in a locked thread but for moderators)",
                 "parameters": [{"name": "post_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["body"],
-                                "properties": {
-                                    "body": {"type": "string", "maxLength": 50000, "description": "Markdown"}
-                                },
-                            }
-                        }
-                    },
-                },
-                "responses": {"200": _json(_post_schema, "The post as edited"), **_errors},
+                "requestBody": json_request(
+                    {
+                        "type": "object",
+                        "required": ["body"],
+                        "properties": {"body": {"type": "string", "maxLength": 50000, "description": "Markdown"}},
+                    }
+                ),
+                "responses": {"200": json_response(_post_schema, "The post as edited"), **_errors},
             }
         },
         "/posts/{post_id}/vote": {
@@ -355,7 +334,7 @@ add_paths(
                 "summary": "Upvote a post, or take the vote back",
                 "parameters": [{"name": "post_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {
-                    "200": _json(
+                    "200": json_response(
                         {
                             "type": "object",
                             "properties": {
@@ -375,20 +354,15 @@ add_paths(
                 "tags": ["threads"],
                 "summary": "Report a post to the moderators (once per person and post; again is 409 already_reported)",
                 "parameters": [{"name": "post_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["reason"],
-                                "properties": {"reason": {"type": "string", "maxLength": 500}},
-                            }
-                        }
-                    },
-                },
+                "requestBody": json_request(
+                    {
+                        "type": "object",
+                        "required": ["reason"],
+                        "properties": {"reason": {"type": "string", "maxLength": 500}},
+                    }
+                ),
                 "responses": {
-                    "201": _json(
+                    "201": json_response(
                         {
                             "type": "object",
                             "properties": {
@@ -410,7 +384,7 @@ add_paths(
                 "summary": "Mark an answer accepted, or unmark it",
                 "parameters": [{"name": "post_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {
-                    "200": _json(
+                    "200": json_response(
                         {
                             "type": "object",
                             "properties": {
